@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FlowDefinitionError } from '../flow/compile.js';
+import { formatProblems } from '../flow/validate.js';
+import { loadFlowFile } from '../flow/load.js';
+import type { ExecutionMode } from '../flow/graph.js';
+import type { HistoryEvent } from '../interpreter/types.js';
+import { createRuntime } from '../runtime.js';
+import { isJsonObject } from '../shared/json.js';
+import type { JsonObject } from '../shared/json.js';
+
+/** Exit codes: 0 success, 1 the execution or a check failed, 2 bad usage or unreadable input. */
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+const modeOption = (): Option =>
+  new Option('--mode <mode>', 'execution mode the flow is checked against (default: the file\'s ExecutionMode, else express)')
+    .choices(['express', 'standard'])
+    .argParser((v: string) => {
+      const m = v.toLowerCase();
+      if (m !== 'express' && m !== 'standard') throw new InvalidArgumentError('must be express or standard');
+      return m;
+    });
+
+const toMode = (m: string | undefined): ExecutionMode | undefined => (m === 'standard' ? 'Standard' : m === 'express' ? 'Express' : undefined);
+
+function parseInput(text: string, source: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isJsonObject(value)) throw new InvalidArgumentError(`${source} must be a JSON object`);
+  return value;
+}
+
+export function formatEvent(e: HistoryEvent): string {
+  const where = e.step !== undefined ? ` ${e.step}` : '';
+  const path = e.path ? ` [${e.path.join('.')}]` : '';
+  const detail = e.detail ? ` ${JSON.stringify(e.detail)}` : '';
+  return `#${e.id} ${new Date(e.time).toISOString()} ${e.type}${where}${path}${detail}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('flowrun')
+    .description('Run CloudFlow (FnF) flows locally')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('validate')
+    .description('check flow definitions and report every problem')
+    .argument('<files...>', 'flow definition files (YAML or JSON)')
+    .addOption(modeOption())
+    .option('--functions <dir>', 'folder of local functions (checks FC:InvokeFunction names)', 'flows/functions')
+    .action(async (files: string[], opts: { mode?: string; functions: string }) => {
+      const runtime = createRuntime({ functionsDir: opts.functions });
+      let bad = 0;
+      for (const file of files) {
+        try {
+          const mode = toMode(opts.mode);
+          const flow = await loadFlowFile(file, { ...runtime.compileOptions, ...(mode ? { mode } : {}) });
+          process.stdout.write(`${file}: ok (${flow.name}, ${flow.mode})\n`);
+        } catch (err) {
+          bad++;
+          if (err instanceof FlowDefinitionError) process.stderr.write(`${formatProblems(err.problems, file)}\n`);
+          else process.stderr.write(`${file}: ${(err as Error).message}\n`);
+        }
+      }
+      await runtime.close();
+      if (bad > 0) process.exitCode = EXIT_FAILED;
+    });
+
+  program
+    .command('run')
+    .description('run a flow and print its output JSON')
+    .argument('<file>', 'flow definition file (YAML or JSON)')
+    .option('--input <json>', 'execution input, a JSON object')
+    .option('--input-file <file>', 'read the execution input from a file')
+    .option('--trace', 'print the event log on stderr')
+    .option('--functions <dir>', 'folder of local functions for FC:InvokeFunction', 'flows/functions')
+    .option('--flows <dir>', 'folder of flows that FnF:StartSyncExecution may call (default: the file\'s folder)')
+    .option('--name <name>', 'execution name')
+    .addOption(modeOption())
+    .action(async (file: string, opts: { input?: string; inputFile?: string; trace?: boolean; functions: string; flows?: string; name?: string; mode?: string }) => {
+      if (opts.input !== undefined && opts.inputFile !== undefined) throw new InvalidArgumentError('give --input or --input-file, not both');
+      const input =
+        opts.inputFile !== undefined
+          ? parseInput(await readFile(opts.inputFile, 'utf8'), opts.inputFile)
+          : opts.input !== undefined
+            ? parseInput(opts.input, '--input')
+            : {};
+      const runtime = createRuntime({ functionsDir: opts.functions });
+      try {
+        const mode = toMode(opts.mode);
+        const compileOptions = { ...runtime.compileOptions, ...(mode ? { mode } : {}) };
+        let flow;
+        try {
+          flow = await loadFlowFile(file, compileOptions);
+        } catch (err) {
+          if (err instanceof FlowDefinitionError) {
+            process.stderr.write(`${formatProblems(err.problems, file)}\n`);
+            process.exitCode = EXIT_USAGE;
+            return;
+          }
+          throw err;
+        }
+        await runtime.flows.loadDirectory(resolve(opts.flows ?? dirname(file)), compileOptions);
+        runtime.flows.set(flow);
+        const controller = new AbortController();
+        const onSignal = (): void => controller.abort(new Error('interrupted'));
+        process.once('SIGINT', onSignal);
+        const result = await runtime.run(flow, input, {
+          signal: controller.signal,
+          ...(opts.name ? { executionName: opts.name } : {}),
+          ...(opts.trace ? { onEvent: (e: HistoryEvent) => process.stderr.write(`${formatEvent(e)}\n`) } : {}),
+        });
+        process.off('SIGINT', onSignal);
+        if (result.status === 'Succeeded') {
+          process.stdout.write(`${JSON.stringify(result.output ?? {}, null, 2)}\n`);
+        } else {
+          process.stderr.write(`${result.status}: ${result.error?.Code ?? ''}: ${result.error?.Detail ?? ''}\n`);
+          process.exitCode = EXIT_FAILED;
+        }
+      } finally {
+        await runtime.close();
+      }
+    });
+
+  return program;
+}

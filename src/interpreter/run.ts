@@ -1,0 +1,162 @@
+/**
+ * The in-memory run loop: drives `step` for one execution inside one call (express flows, the
+ * CLI, child flows). Effects happen only here: tasks go to the TaskRunner, timers to the Clock.
+ */
+import type { TaskRunner } from '../engine/types.js';
+import type { CompiledFlow } from '../flow/graph.js';
+import { systemClock } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { ErrorNames, toErrorInfo } from '../shared/errors.js';
+import type { ErrorInfo } from '../shared/errors.js';
+import { newUuid } from '../shared/ids.js';
+import type { JsonObject } from '../shared/json.js';
+import { EXPRESS_EXECUTION_TIMEOUT_MS, STANDARD_EXECUTION_TIMEOUT_MS } from '../shared/limits.js';
+import { start, step } from './step.js';
+import type { Command, ExecutionState, ExecutionStatus, HistoryEvent, StepInput } from './types.js';
+
+export interface RunOptions {
+  /** Runs Task states. */
+  tasks: TaskRunner;
+  clock?: Clock;
+  /** Aborting it stops the execution (status Stopped) and aborts its tasks. */
+  signal?: AbortSignal;
+  /** Default: a new UUID. */
+  executionName?: string;
+  /** Default: 5 minutes for Express flows, 1 year for Standard ones. */
+  timeoutMs?: number;
+  /** Keep the history events in the result. */
+  history?: boolean;
+  /** Called with each history event as it happens (implies history). */
+  onEvent?: (event: HistoryEvent) => void;
+  /** Child-execution nesting depth and the chain of flow names above this execution. */
+  depth?: number;
+  flowChain?: readonly string[];
+}
+
+export interface ExecutionResult {
+  flowName: string;
+  executionName: string;
+  status: Exclude<ExecutionStatus, 'Running'>;
+  output?: JsonObject;
+  error?: ErrorInfo;
+  startedAt: number;
+  stoppedAt: number;
+  /** History events (empty unless `history` or `onEvent` was given). */
+  events: HistoryEvent[];
+}
+
+const noop = (): void => {};
+
+export async function runExecution(flow: CompiledFlow, input: JsonObject, options: RunOptions): Promise<ExecutionResult> {
+  const clock = options.clock ?? systemClock;
+  const history = options.history === true || options.onEvent !== undefined;
+  const executionName = options.executionName ?? newUuid();
+  const timeoutMs = options.timeoutMs ?? (flow.mode === 'Express' ? EXPRESS_EXECUTION_TIMEOUT_MS : STANDARD_EXECUTION_TIMEOUT_MS);
+  const events: HistoryEvent[] = [];
+  const record = (batch: HistoryEvent[]): void => {
+    if (!history) return;
+    for (const e of batch) {
+      events.push(e);
+      options.onEvent?.(e);
+    }
+  };
+
+  const first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history });
+  record(first.events);
+  let state: ExecutionState = first.state;
+  if (state.status !== 'Running') return result(state, events);
+
+  const inbox: StepInput[] = [];
+  let head = 0;
+  let wake: (() => void) | undefined;
+  const push = (item: StepInput): void => {
+    inbox.push(item);
+    if (wake) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+  };
+  const pending = new Map<number, AbortController>();
+  const lifetime = new AbortController();
+  const depth = options.depth ?? 0;
+  const flowChain = [...(options.flowChain ?? []), flow.name];
+
+  const apply = (commands: Command[]): void => {
+    for (const c of commands) {
+      if (c.type === 'RunTask') {
+        const ac = new AbortController();
+        pending.set(c.id, ac);
+        options
+          .tasks({
+            action: c.action,
+            parameters: c.parameters,
+            timeoutMs: c.timeoutMs,
+            signal: ac.signal,
+            context: { flowName: flow.name, executionName, stateName: c.stateName, retryCount: c.retryCount, depth, flowChain },
+          })
+          .then(
+            (output) => push({ type: 'TaskSucceeded', path: c.path, id: c.id, output }),
+            (err: unknown) => push({ type: 'TaskFailed', path: c.path, id: c.id, error: toErrorInfo(err, ErrorNames.TaskFailed) }),
+          );
+      } else if (c.type === 'StartTimer') {
+        const ac = new AbortController();
+        pending.set(c.id, ac);
+        clock.sleep(c.at - clock.now(), ac.signal).then(() => push({ type: 'TimerFired', path: c.path, id: c.id }), noop);
+      } else {
+        pending.get(c.id)?.abort(new Error('no longer needed'));
+        pending.delete(c.id);
+      }
+    }
+  };
+
+  clock.sleep(state.deadline - clock.now(), lifetime.signal).then(() => push({ type: 'TimedOut' }), noop);
+  const onAbort = (): void => {
+    const reason: unknown = options.signal?.reason;
+    push({ type: 'Stop', error: { Code: ErrorNames.Cancelled, Detail: reason instanceof Error ? reason.message : 'the execution was cancelled' } });
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    apply(first.commands);
+    while (state.status === 'Running') {
+      if (head >= inbox.length) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      const item = inbox[head++] as StepInput;
+      if (head > 1024 && head * 2 > inbox.length) {
+        inbox.splice(0, head);
+        head = 0;
+      }
+      if ('id' in item) pending.delete(item.id);
+      const next = step(flow, state, item, clock.now(), { history });
+      state = next.state;
+      record(next.events);
+      apply(next.commands);
+    }
+  } finally {
+    lifetime.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+    for (const ac of pending.values()) ac.abort(new Error('execution ended'));
+    pending.clear();
+  }
+  return result(state, events);
+}
+
+function result(state: ExecutionState, events: HistoryEvent[]): ExecutionResult {
+  const r: ExecutionResult = {
+    flowName: state.flowName,
+    executionName: state.executionName,
+    status: state.status as ExecutionResult['status'],
+    startedAt: state.startedAt,
+    stoppedAt: state.stoppedAt ?? state.startedAt,
+    events,
+  };
+  if (state.output !== undefined) r.output = state.output;
+  if (state.error !== undefined) r.error = state.error;
+  return r;
+}

@@ -1,0 +1,588 @@
+/**
+ * The pure interpreter step: (compiled flow, execution state, input, now) → (next state, commands,
+ * history events). It never sleeps, calls actions, reads the clock or touches storage; runners do.
+ *
+ * The state passed in is never mutated: frames on the path to the frame an input concerns are
+ * copied first (copy-on-write), frames created during the step are fresh. Everything a step
+ * leaves behind is plain JSON.
+ */
+import type { EvalScope } from '../flow/expr/index.js';
+import { END } from '../flow/graph.js';
+import type { CompiledFlow, FlowNode, MapNode, ParallelNode, RetryPolicy, ScopeGraph, WaitNode } from '../flow/graph.js';
+import { ErrorNames, FlowrunError, toErrorInfo } from '../shared/errors.js';
+import type { ErrorInfo } from '../shared/errors.js';
+import { isJsonObject, jsonFitsIn, jsonTypeName } from '../shared/json.js';
+import type { Json, JsonObject } from '../shared/json.js';
+import {
+  MAX_EVENTS_PER_EXECUTION,
+  MAX_GLOBAL_KEY_BYTES,
+  MAX_GLOBAL_VALUE_BYTES,
+  MAX_STATE_IO_BYTES,
+} from '../shared/limits.js';
+import type {
+  Command,
+  ExecutionState,
+  Frame,
+  HistoryEvent,
+  HistoryEventType,
+  StepInput,
+  StepOptions,
+  StepResult,
+} from './types.js';
+
+interface Ctx {
+  flow: CompiledFlow;
+  state: ExecutionState;
+  now: number;
+  commands: Command[];
+  events: HistoryEvent[];
+  keep: boolean;
+  /** Set when the event cap is passed: every frame stops where it is. */
+  halted: boolean;
+}
+
+const NO_PATH: readonly number[] = [];
+
+function emit(x: Ctx, type: HistoryEventType, step?: string, path?: readonly number[], detail?: JsonObject): void {
+  const id = ++x.state.eventCount;
+  if (id > MAX_EVENTS_PER_EXECUTION) x.halted = true;
+  if (!x.keep) return;
+  const event: HistoryEvent = { id, type, time: x.now };
+  if (step !== undefined) event.step = step;
+  if (path !== undefined && path.length > 0) event.path = path;
+  if (detail !== undefined) event.detail = detail;
+  x.events.push(event);
+}
+
+/** The `$Input`/`$Output`/`$Global`/`$Context` seen by a node's expressions. */
+class NodeScope implements EvalScope {
+  private ctx: JsonObject | undefined;
+  readonly global: JsonObject;
+
+  constructor(
+    private readonly x: Ctx,
+    private readonly node: FlowNode,
+    private readonly frame: Frame,
+    readonly input: Json,
+    readonly output?: Json,
+    private readonly error?: ErrorInfo,
+  ) {
+    this.global = x.state.global;
+  }
+
+  context(): JsonObject {
+    if (this.ctx) return this.ctx;
+    const s = this.x.state;
+    const current: JsonObject = { Name: this.node.name, Input: this.input, RetryCount: this.frame.retries };
+    if (this.output !== undefined) current['Output'] = this.output;
+    if (this.error) current['Error'] = { Code: this.error.Code, Detail: this.error.Detail };
+    if (this.frame.iteration !== undefined) current['Iteration'] = this.frame.iteration;
+    this.ctx = {
+      Execution: { Name: s.executionName, Input: s.executionInput, StartTime: new Date(s.startedAt).toISOString() },
+      Current: current,
+    };
+    return this.ctx;
+  }
+}
+
+/** State I/O must be a JSON object within the size limit. */
+function checkObject(value: Json, what: string, stateName: string): JsonObject {
+  if (!isJsonObject(value)) {
+    throw new FlowrunError(ErrorNames.Runtime, `the ${what} of state '${stateName}' must be a JSON object, not ${jsonTypeName(value)}`);
+  }
+  if (!jsonFitsIn(value, MAX_STATE_IO_BYTES)) {
+    throw new FlowrunError(ErrorNames.DataLimitExceeded, `the ${what} of state '${stateName}' is larger than ${MAX_STATE_IO_BYTES} bytes`);
+  }
+  return value;
+}
+
+function newFrame(scope: ScopeGraph, raw: JsonObject, iteration?: number): Frame {
+  const frame: Frame = { scope: scope.id, node: scope.start, phase: 'enter', raw, retries: 0 };
+  if (iteration !== undefined) frame.iteration = iteration;
+  return frame;
+}
+
+function nodeOf(x: Ctx, frame: Frame): FlowNode {
+  const node = x.flow.scopes[frame.scope]?.nodes[frame.node];
+  if (!node) throw new Error(`flowrun: no node ${frame.node} in scope ${frame.scope}`);
+  return node;
+}
+
+const isTerminal = (frame: Frame): boolean => frame.phase === 'done' || frame.phase === 'failed';
+
+/** Drives a frame until it blocks (task, timer, children) or its scope ends. */
+function runFrame(x: Ctx, frame: Frame, path: readonly number[]): void {
+  while (!x.halted) {
+    if (frame.phase === 'enter') enter(x, frame, path);
+    else if (frame.phase === 'exec') exec(x, frame, nodeOf(x, frame), path);
+    else return;
+  }
+}
+
+function enter(x: Ctx, frame: Frame, path: readonly number[]): void {
+  const node = nodeOf(x, frame);
+  emit(x, 'StepEntered', node.name, path);
+  frame.retries = 0;
+  delete frame.ruleRetries;
+  let input = frame.raw;
+  if (node.input) {
+    try {
+      input = checkObject(node.input(new NodeScope(x, node, frame, frame.raw)), 'input', node.name);
+    } catch (err) {
+      frame.input = frame.raw;
+      fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
+      return;
+    }
+  }
+  frame.input = input;
+  exec(x, frame, node, path);
+}
+
+/** Starts the work of the node the frame is on (again, after a retry). */
+function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): void {
+  const input = frame.input ?? frame.raw;
+  frame.phase = 'exec';
+  try {
+    switch (node.kind) {
+      case 'Pass':
+      case 'Succeed':
+        complete(x, frame, node, path, input);
+        return;
+      case 'Fail':
+        fail(x, frame, node, path, { Code: node.code, Detail: node.detail });
+        return;
+      case 'Choice': {
+        const scope = new NodeScope(x, node, frame, input);
+        let target = node.default;
+        for (const branch of node.branches) {
+          if (branch.condition(scope)) {
+            target = branch.next;
+            break;
+          }
+        }
+        emit(x, 'StepSucceeded', node.name, path);
+        frame.node = target;
+        frame.raw = input;
+        frame.phase = 'enter';
+        return;
+      }
+      case 'Task': {
+        const parameters = node.parameters ? node.parameters(new NodeScope(x, node, frame, input)) : {};
+        const id = ++x.state.seq;
+        frame.phase = 'task';
+        frame.waitId = id;
+        x.commands.push({
+          type: 'RunTask',
+          path,
+          id,
+          action: node.action,
+          parameters,
+          timeoutMs: node.timeoutMs,
+          stateName: node.name,
+          retryCount: frame.retries,
+        });
+        emit(x, 'TaskScheduled', node.name, path, x.keep ? { Action: node.action, Parameters: parameters } : undefined);
+        return;
+      }
+      case 'Wait':
+        startWait(x, frame, node, path, input);
+        return;
+      case 'Parallel':
+        startParallel(x, frame, node, path, input);
+        return;
+      case 'Map':
+        startMap(x, frame, node, path, input);
+        return;
+    }
+  } catch (err) {
+    fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
+  }
+}
+
+function startTimer(x: Ctx, frame: Frame, path: readonly number[], at: number, phase: 'wait' | 'retry'): void {
+  const id = ++x.state.seq;
+  frame.phase = phase;
+  frame.waitId = id;
+  x.commands.push({ type: 'StartTimer', path, id, at });
+}
+
+function startWait(x: Ctx, frame: Frame, node: WaitNode, path: readonly number[], input: JsonObject): void {
+  let at: number;
+  const scope = new NodeScope(x, node, frame, input);
+  if (node.seconds !== undefined) {
+    const seconds = typeof node.seconds === 'number' ? node.seconds : node.seconds(scope);
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < node.minSeconds || seconds > node.maxSeconds) {
+      throw new FlowrunError(
+        ErrorNames.Runtime,
+        `Wait state '${node.name}': Seconds must be a number from ${node.minSeconds} to ${node.maxSeconds}, got ${JSON.stringify(seconds)}`,
+      );
+    }
+    at = x.now + seconds * 1000;
+  } else {
+    const until = typeof node.until === 'string' ? node.until : node.until ? node.until(scope) : null;
+    const time = typeof until === 'string' ? Date.parse(until) : Number.NaN;
+    if (Number.isNaN(time)) {
+      throw new FlowrunError(ErrorNames.Runtime, `Wait state '${node.name}': UntilDateTime must be an RFC 3339 date-time, got ${JSON.stringify(until)}`);
+    }
+    at = Math.max(x.now, time);
+  }
+  emit(x, 'WaitStarted', node.name, path, x.keep ? { Until: new Date(at).toISOString() } : undefined);
+  startTimer(x, frame, path, at, 'wait');
+}
+
+function startParallel(x: Ctx, frame: Frame, node: ParallelNode, path: readonly number[], input: JsonObject): void {
+  const n = node.branches.length;
+  frame.kids = new Array<Frame | null>(n).fill(null);
+  frame.results = new Array<JsonObject | null>(n).fill(null);
+  frame.running = 0;
+  frame.phase = 'children';
+  for (let i = 0; i < n && frame.phase === 'children' && !x.halted; i++) {
+    const kid = newFrame(node.branches[i] as ScopeGraph, input);
+    frame.kids[i] = kid;
+    frame.running++;
+    const kidPath = [...path, i];
+    emit(x, 'BranchEntered', node.name, kidPath);
+    runFrame(x, kid, kidPath);
+    if (isTerminal(kid)) settleChild(x, frame, node, path, i);
+  }
+  finishChildren(x, frame, node, path);
+}
+
+function startMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[], input: JsonObject): void {
+  const items = node.items(new NodeScope(x, node, frame, input));
+  if (!Array.isArray(items)) {
+    throw new FlowrunError(ErrorNames.Runtime, `Map state '${node.name}': ItemsPath must evaluate to an array, got ${jsonTypeName(items)}`);
+  }
+  frame.items = items;
+  frame.nextItem = 0;
+  frame.running = 0;
+  frame.kids = new Array<Frame | null>(items.length).fill(null);
+  frame.results = new Array<JsonObject | null>(items.length).fill(null);
+  frame.phase = 'children';
+  pumpMap(x, frame, node, path);
+  finishChildren(x, frame, node, path);
+}
+
+/** Map item → iteration input: objects as they are, anything else as `{"Item": value}`. */
+function iterationInput(item: Json | undefined): JsonObject {
+  return isJsonObject(item) ? item : { Item: item ?? null };
+}
+
+/** Starts Map iterations while the concurrency limit allows. */
+function pumpMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[]): void {
+  const items = frame.items ?? [];
+  const kids = frame.kids ?? [];
+  while (frame.phase === 'children' && !x.halted && (frame.running ?? 0) < node.maxConcurrency && (frame.nextItem ?? 0) < items.length) {
+    const i = frame.nextItem ?? 0;
+    frame.nextItem = i + 1;
+    const kid = newFrame(node.processor, iterationInput(items[i]), i);
+    kids[i] = kid;
+    frame.running = (frame.running ?? 0) + 1;
+    const kidPath = [...path, i];
+    emit(x, 'IterationEntered', node.name, kidPath);
+    runFrame(x, kid, kidPath);
+    if (isTerminal(kid)) settleChild(x, frame, node, path, i);
+  }
+}
+
+/** A child frame of a Parallel/Map frame has ended: collect its result or fail the parent. */
+function settleChild(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: readonly number[], index: number): void {
+  const kids = frame.kids ?? [];
+  const kid = kids[index];
+  if (!kid) return;
+  kids[index] = null;
+  frame.running = (frame.running ?? 1) - 1;
+  emit(x, node.kind === 'Map' ? 'IterationExited' : 'BranchExited', node.name, [...path, index]);
+  if (kid.phase === 'failed') {
+    for (const other of kids) if (other) cancelFrame(x, other);
+    clearChildren(frame);
+    fail(x, frame, node, path, kid.error ?? { Code: ErrorNames.Runtime, Detail: 'a branch failed' });
+    return;
+  }
+  if (frame.results) frame.results[index] = kid.output ?? {};
+}
+
+/** When no child is left to start or running, completes the Parallel/Map node. */
+function finishChildren(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: readonly number[]): void {
+  if (frame.phase !== 'children' || x.halted || (frame.running ?? 0) > 0) return;
+  if (node.kind === 'Map' && (frame.nextItem ?? 0) < (frame.items?.length ?? 0)) return;
+  const results = frame.results ?? [];
+  let output: JsonObject;
+  if (node.kind === 'Map') {
+    output = { Items: results.map((r) => r ?? {}) };
+  } else {
+    output = {};
+    results.forEach((r, i) => {
+      output[`Branch${i}`] = r ?? {};
+    });
+  }
+  clearChildren(frame);
+  try {
+    complete(x, frame, node, path, checkObject(output, 'output', node.name));
+  } catch (err) {
+    fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
+  }
+}
+
+function clearChildren(frame: Frame): void {
+  delete frame.kids;
+  delete frame.results;
+  delete frame.items;
+  delete frame.nextItem;
+  delete frame.running;
+}
+
+/** Asks the runner to drop every task and timer a frame (and its children) still waits for. */
+function cancelFrame(x: Ctx, frame: Frame): void {
+  if ((frame.phase === 'task' || frame.phase === 'wait' || frame.phase === 'retry') && frame.waitId !== undefined) {
+    x.commands.push({ type: 'Cancel', id: frame.waitId });
+  }
+  if (frame.kids) for (const kid of frame.kids) if (kid) cancelFrame(x, kid);
+}
+
+/** The node produced `raw`: shape the output, update globals, move on or end the scope. */
+function complete(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[], raw: JsonObject): void {
+  let output = raw;
+  if (node.output || node.global) {
+    const scope = new NodeScope(x, node, frame, frame.input ?? frame.raw, raw);
+    try {
+      if (node.output) output = checkObject(node.output(scope), 'output', node.name);
+      if (node.global) x.state.global = mergeGlobals(x.state.global, node.global(scope), node.name);
+    } catch (err) {
+      fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
+      return;
+    }
+  }
+  emit(x, 'StepSucceeded', node.name, path);
+  delete frame.input;
+  delete frame.waitId;
+  if (node.kind === 'Succeed' || node.next === END) {
+    frame.output = output;
+    frame.phase = 'done';
+    return;
+  }
+  frame.node = node.next;
+  frame.raw = output;
+  frame.phase = 'enter';
+}
+
+function mergeGlobals(global: JsonObject, update: JsonObject, stateName: string): JsonObject {
+  for (const key in update) {
+    if (Buffer.byteLength(key, 'utf8') > MAX_GLOBAL_KEY_BYTES) {
+      throw new FlowrunError(ErrorNames.DataLimitExceeded, `state '${stateName}': global key '${key.slice(0, 40)}…' is longer than ${MAX_GLOBAL_KEY_BYTES} bytes`);
+    }
+    if (!jsonFitsIn(update[key] as Json, MAX_GLOBAL_VALUE_BYTES)) {
+      throw new FlowrunError(ErrorNames.DataLimitExceeded, `state '${stateName}': global '${key}' is larger than ${MAX_GLOBAL_VALUE_BYTES} bytes`);
+    }
+  }
+  return { ...global, ...update };
+}
+
+const matches = (rule: { errors: readonly string[]; matchAll: boolean }, code: string): boolean =>
+  rule.matchAll || rule.errors.includes(code);
+
+/** Delay before retry number `attempt` (1-based) under `rule`. */
+export function retryDelayMs(rule: RetryPolicy, attempt: number): number {
+  const delay = rule.intervalMs * Math.pow(rule.backoffRate, attempt - 1);
+  return rule.maxDelayMs === undefined ? delay : Math.min(delay, rule.maxDelayMs);
+}
+
+/** The node failed with `error`: retry, catch, or fail the frame. First matching rule wins. */
+function fail(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[], error: ErrorInfo): void {
+  emit(x, 'StepFailed', node.name, path, { Code: error.Code, Detail: error.Detail });
+  delete frame.waitId;
+  const limitError = error.Code === ErrorNames.EventLimitExceeded;
+  for (let r = 0; r < node.retry.length && !limitError; r++) {
+    const rule = node.retry[r] as RetryPolicy;
+    if (!matches(rule, error.Code)) continue;
+    const used = frame.ruleRetries?.[r] ?? 0;
+    if (used >= rule.maxAttempts) break;
+    const counts = frame.ruleRetries ?? [];
+    counts[r] = used + 1;
+    frame.ruleRetries = counts;
+    frame.retries++;
+    const delay = retryDelayMs(rule, used + 1);
+    emit(x, 'StepRetrying', node.name, path, x.keep ? { Attempt: frame.retries, DelayMs: delay, Code: error.Code } : undefined);
+    if (delay <= 0) frame.phase = 'exec';
+    else startTimer(x, frame, path, x.now + delay, 'retry');
+    return;
+  }
+  for (const rule of node.catch) {
+    if (!matches(rule, error.Code) || limitError) continue;
+    try {
+      const output = checkObject(rule.output(new NodeScope(x, node, frame, frame.input ?? frame.raw, undefined, error)), 'catch output', node.name);
+      emit(x, 'StepCaught', node.name, path, x.keep ? { Code: error.Code, Next: nodeName(x, frame, rule.next) } : undefined);
+      delete frame.input;
+      frame.node = rule.next;
+      frame.raw = output;
+      frame.phase = 'enter';
+    } catch (err) {
+      frame.error = toErrorInfo(err, ErrorNames.Runtime);
+      frame.phase = 'failed';
+    }
+    return;
+  }
+  delete frame.input;
+  frame.error = error;
+  frame.phase = 'failed';
+}
+
+function nodeName(x: Ctx, frame: Frame, index: number): string {
+  return x.flow.scopes[frame.scope]?.nodes[index]?.name ?? '';
+}
+
+/** Copies the frames from the root to `path` so they can be changed; undefined if the path is gone. */
+function copyPath(state: ExecutionState, path: readonly number[]): Frame[] | undefined {
+  const root = copyFrame(state.root);
+  state.root = root;
+  const frames = [root];
+  let current = root;
+  for (const i of path) {
+    const kid = current.kids?.[i];
+    if (!kid || !current.kids) return undefined;
+    const copy = copyFrame(kid);
+    current.kids[i] = copy;
+    frames.push(copy);
+    current = copy;
+  }
+  return frames;
+}
+
+function copyFrame(frame: Frame): Frame {
+  const copy = { ...frame };
+  if (copy.kids) copy.kids = copy.kids.slice();
+  if (copy.results) copy.results = copy.results.slice();
+  if (copy.ruleRetries) copy.ruleRetries = copy.ruleRetries.slice();
+  return copy;
+}
+
+/** Ends the execution if its root frame has ended or the event cap was hit. */
+function settleExecution(x: Ctx): void {
+  const s = x.state;
+  if (s.status !== 'Running') return;
+  if (x.halted) {
+    cancelFrame(x, s.root);
+    end(x, 'Failed', {
+      Code: ErrorNames.EventLimitExceeded,
+      Detail: `the execution recorded more than ${MAX_EVENTS_PER_EXECUTION} events (a loop that never ends?)`,
+    });
+    return;
+  }
+  if (s.root.phase === 'done') {
+    s.output = s.root.output ?? {};
+    s.status = 'Succeeded';
+    s.stoppedAt = x.now;
+    emitFinal(x, 'ExecutionSucceeded');
+  } else if (s.root.phase === 'failed') {
+    end(x, 'Failed', s.root.error ?? { Code: ErrorNames.Runtime, Detail: 'failed' });
+  }
+}
+
+function end(x: Ctx, status: 'Failed' | 'TimedOut' | 'Stopped', error: ErrorInfo): void {
+  const s = x.state;
+  s.status = status;
+  s.error = error;
+  s.stoppedAt = x.now;
+  emitFinal(x, status === 'Failed' ? 'ExecutionFailed' : status === 'TimedOut' ? 'ExecutionTimedOut' : 'ExecutionStopped', { Code: error.Code, Detail: error.Detail });
+}
+
+/** Final events are recorded even past the event cap. */
+function emitFinal(x: Ctx, type: HistoryEventType, detail?: JsonObject): void {
+  const id = ++x.state.eventCount;
+  if (x.keep) x.events.push(detail ? { id, type, time: x.now, detail } : { id, type, time: x.now });
+}
+
+export interface StartOptions extends StepOptions {
+  flow: CompiledFlow;
+  input: JsonObject;
+  executionName: string;
+  now: number;
+  /** Execution time limit in ms. */
+  timeoutMs: number;
+}
+
+/** Starts an execution: the first step. */
+export function start(options: StartOptions): StepResult {
+  const { flow, input, now } = options;
+  if (!isJsonObject(input)) throw new FlowrunError('InvalidArgument', `the execution input must be a JSON object, not ${jsonTypeName(input)}`);
+  const state: ExecutionState = {
+    v: 1,
+    flowName: flow.name,
+    executionName: options.executionName,
+    executionInput: input,
+    status: 'Running',
+    startedAt: now,
+    deadline: now + options.timeoutMs,
+    global: {},
+    eventCount: 0,
+    seq: 0,
+    root: newFrame(flow.root, input),
+  };
+  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, halted: false };
+  emit(x, 'ExecutionStarted', undefined, undefined, x.keep ? { Input: input } : undefined);
+  if (!jsonFitsIn(input, MAX_STATE_IO_BYTES)) {
+    end(x, 'Failed', { Code: ErrorNames.DataLimitExceeded, Detail: `the execution input is larger than ${MAX_STATE_IO_BYTES} bytes` });
+    return { state, commands: [], events: x.events };
+  }
+  runFrame(x, state.root, NO_PATH);
+  settleExecution(x);
+  return { state, commands: x.commands, events: x.events };
+}
+
+/** Applies one input to a running execution. Inputs for tasks/timers no longer awaited are ignored. */
+export function step(flow: CompiledFlow, previous: ExecutionState, input: StepInput, now: number, options: StepOptions = {}): StepResult {
+  if (previous.status !== 'Running') return { state: previous, commands: [], events: [] };
+  const state: ExecutionState = { ...previous };
+  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, halted: false };
+  switch (input.type) {
+    case 'TimedOut':
+      cancelFrame(x, state.root);
+      end(x, 'TimedOut', { Code: ErrorNames.Timeout, Detail: `the execution did not finish within ${state.deadline - state.startedAt} ms` });
+      return { state, commands: x.commands, events: x.events };
+    case 'Stop':
+      cancelFrame(x, state.root);
+      end(x, 'Stopped', input.error ?? { Code: ErrorNames.Cancelled, Detail: 'the execution was stopped' });
+      return { state, commands: x.commands, events: x.events };
+    default:
+      break;
+  }
+  const frames = copyPath(state, input.path);
+  const leaf = frames?.[frames.length - 1];
+  if (!frames || !leaf || leaf.waitId !== input.id) return { state: previous, commands: [], events: [] };
+  const node = nodeOf(x, leaf);
+  const path = input.path;
+  if (input.type === 'TaskSucceeded' && leaf.phase === 'task') {
+    emit(x, 'TaskSucceeded', node.name, path, x.keep ? { Output: input.output } : undefined);
+    let output: JsonObject | undefined;
+    try {
+      output = checkObject(input.output, 'task result', node.name);
+    } catch (err) {
+      fail(x, leaf, node, path, toErrorInfo(err, ErrorNames.Runtime));
+    }
+    if (output) complete(x, leaf, node, path, output);
+  } else if (input.type === 'TaskFailed' && leaf.phase === 'task') {
+    emit(x, input.error.Code === ErrorNames.Timeout ? 'TaskTimedOut' : 'TaskFailed', node.name, path, { Code: input.error.Code, Detail: input.error.Detail });
+    fail(x, leaf, node, path, input.error);
+  } else if (input.type === 'TimerFired' && leaf.phase === 'wait') {
+    complete(x, leaf, node, path, leaf.input ?? leaf.raw);
+  } else if (input.type === 'TimerFired' && leaf.phase === 'retry') {
+    leaf.phase = 'exec';
+  } else {
+    return { state: previous, commands: [], events: [] };
+  }
+  runFrame(x, leaf, path);
+  for (let k = frames.length - 2; k >= 0 && !x.halted; k--) {
+    const parent = frames[k] as Frame;
+    const child = frames[k + 1] as Frame;
+    if (!isTerminal(child) || parent.phase !== 'children') break;
+    const parentNode = nodeOf(x, parent);
+    if (parentNode.kind !== 'Parallel' && parentNode.kind !== 'Map') break;
+    const parentPath = path.slice(0, k);
+    settleChild(x, parent, parentNode, parentPath, path[k] as number);
+    if (parentNode.kind === 'Map') pumpMap(x, parent, parentNode, parentPath);
+    finishChildren(x, parent, parentNode, parentPath);
+    runFrame(x, parent, parentPath);
+  }
+  settleExecution(x);
+  return { state, commands: x.commands, events: x.events };
+}

@@ -1,0 +1,150 @@
+/**
+ * The interpreter's data: execution state (plain JSON, checkpointed by durable runners), the
+ * events a runner feeds into `step`, the commands `step` hands back, and the history events.
+ */
+import type { ErrorInfo } from '../shared/errors.js';
+import type { Json, JsonObject } from '../shared/json.js';
+
+export type ExecutionStatus = 'Running' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Stopped';
+
+/**
+ * One activation of a scope (the top level, a Parallel branch or a Map iteration). Only frames
+ * that are blocked (on a task, a timer or their children) outlive a `step` call.
+ */
+export interface Frame {
+  /** Scope id in the compiled flow. */
+  scope: number;
+  /** Current node index in the scope. */
+  node: number;
+  phase: FramePhase;
+  /** Input of the current node before its InputConstructor. */
+  raw: JsonObject;
+  /** `$Input` of the current node (after InputConstructor); set once entered. */
+  input?: JsonObject;
+  /** Retries made for the current node, total and per Retry rule. */
+  retries: number;
+  ruleRetries?: number[];
+  /** Map iteration index, for `$Context.Current.Iteration` (undefined elsewhere). */
+  iteration?: number;
+  /** Id of the task or timer this frame waits for. */
+  waitId?: number;
+  /** Children of a running Parallel/Map node; null = not started or already finished. */
+  kids?: (Frame | null)[];
+  /** Results of finished children, by index. */
+  results?: (JsonObject | null)[];
+  /** Map: the items, the next item to start, and children in flight. */
+  items?: Json[];
+  nextItem?: number;
+  running?: number;
+  /** Set when the frame's scope has ended. */
+  output?: JsonObject;
+  error?: ErrorInfo;
+}
+
+export type FramePhase =
+  /** About to enter `node`. */
+  | 'enter'
+  /** About to (re)start the work of `node` (its input is already built); never outlives a step. */
+  | 'exec'
+  /** Waiting for the task `waitId`. */
+  | 'task'
+  /** Waiting for the timer `waitId` of a Wait node. */
+  | 'wait'
+  /** Waiting for the timer `waitId` before a retry. */
+  | 'retry'
+  /** Waiting for the children of a Parallel/Map node. */
+  | 'children'
+  /** Scope ended successfully (`output` set). */
+  | 'done'
+  /** Scope failed (`error` set). */
+  | 'failed';
+
+export interface ExecutionState {
+  v: 1;
+  flowName: string;
+  executionName: string;
+  executionInput: JsonObject;
+  status: ExecutionStatus;
+  startedAt: number;
+  /** Time by which the execution must end (epoch ms). */
+  deadline: number;
+  stoppedAt?: number;
+  global: JsonObject;
+  /** History events recorded so far (counted even when not kept). */
+  eventCount: number;
+  /** Last task/timer id handed out. */
+  seq: number;
+  root: Frame;
+  output?: JsonObject;
+  error?: ErrorInfo;
+}
+
+/** What a runner feeds into `step`. `path` locates the frame: child indexes from the root. */
+export type StepInput =
+  | { type: 'TaskSucceeded'; path: readonly number[]; id: number; output: Json }
+  | { type: 'TaskFailed'; path: readonly number[]; id: number; error: ErrorInfo }
+  | { type: 'TimerFired'; path: readonly number[]; id: number }
+  | { type: 'TimedOut' }
+  | { type: 'Stop'; error?: ErrorInfo };
+
+/** What `step` asks the runner to do. */
+export type Command =
+  | {
+      type: 'RunTask';
+      path: readonly number[];
+      id: number;
+      action: string;
+      parameters: Json;
+      timeoutMs: number | undefined;
+      stateName: string;
+      retryCount: number;
+    }
+  | { type: 'StartTimer'; path: readonly number[]; id: number; at: number }
+  /** Forget (and abort) a task or timer that is no longer awaited. */
+  | { type: 'Cancel'; id: number };
+
+export type HistoryEventType =
+  | 'ExecutionStarted'
+  | 'ExecutionSucceeded'
+  | 'ExecutionFailed'
+  | 'ExecutionTimedOut'
+  | 'ExecutionStopped'
+  | 'StepEntered'
+  | 'StepSucceeded'
+  | 'StepFailed'
+  | 'StepRetrying'
+  | 'StepCaught'
+  | 'BranchEntered'
+  | 'BranchExited'
+  | 'IterationEntered'
+  | 'IterationExited'
+  | 'TaskScheduled'
+  | 'TaskSucceeded'
+  | 'TaskFailed'
+  | 'TaskTimedOut'
+  | 'WaitStarted';
+
+export interface HistoryEvent {
+  /** 1-based, in order. */
+  id: number;
+  type: HistoryEventType;
+  /** Epoch ms. */
+  time: number;
+  /** State name, for step/task events. */
+  step?: string;
+  /** Frame path (child indexes), for events inside branches and iterations. */
+  path?: readonly number[];
+  detail?: JsonObject;
+}
+
+export interface StepResult {
+  state: ExecutionState;
+  commands: Command[];
+  /** History events of this step (empty unless requested). */
+  events: HistoryEvent[];
+}
+
+export interface StepOptions {
+  /** Keep history events (they are always counted). */
+  history?: boolean;
+}
