@@ -1,0 +1,199 @@
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { systemClock } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { ErrorNames, FlowrunError } from '../shared/errors.js';
+import type { Json } from '../shared/json.js';
+import { registerBuiltinActions } from './actions/index.js';
+import { cancellationError, toTaskError } from './errors.js';
+import type { FunctionLoader } from './functions.js';
+import { ActionRegistry } from './registry.js';
+import type { ActionDefinition, ActionRunContext, ChildFlowStarter, TaskRequest, TaskRunner } from './types.js';
+
+/** Tasks running at once across the whole engine (every execution together). */
+export const DEFAULT_MAX_IN_FLIGHT_TASKS = 1000;
+/** Deepest child execution `FnF:StartSyncExecution` may start (a top-level execution has depth 0). */
+export const DEFAULT_MAX_CHILD_DEPTH = 5;
+/** Where `FC:InvokeFunction` looks for local functions, relative to the working directory. */
+export const DEFAULT_FUNCTIONS_DIR = 'flows/functions';
+
+export interface TaskEngineOptions {
+  /** Time source for timeouts and action sleeps (default: the system clock). */
+  clock?: Clock;
+  /**
+   * The actions to run. When absent, a registry holding the built-in actions (`HTTP:Request`,
+   * `FC:InvokeFunction`, `FnF:StartSyncExecution`, `Mock`) is made; when given, it is used as is
+   * (call {@link registerBuiltinActions} on it to include the built-ins).
+   */
+  registry?: ActionRegistry;
+  /** Global concurrency limit (default {@link DEFAULT_MAX_IN_FLIGHT_TASKS}). */
+  maxInFlight?: number;
+  /** Local functions directory for `FC:InvokeFunction` (default {@link DEFAULT_FUNCTIONS_DIR}). */
+  functionsDir?: string;
+  logger?: Logger;
+  /** Runs child flows for `FnF:StartSyncExecution` (absent: that action fails). */
+  startChildFlow?: ChildFlowStarter;
+  /** Default {@link DEFAULT_MAX_CHILD_DEPTH}. */
+  maxChildDepth?: number;
+}
+
+export interface TaskEngine {
+  readonly registry: ActionRegistry;
+  /** The local functions loader, when the engine registered the built-in actions itself. */
+  readonly functions: FunctionLoader | undefined;
+  /** Runs one task under the global concurrency limit. */
+  runTask: TaskRunner;
+  /** A runner for one execution: the global limit plus at most `limit` of this execution's tasks at once. */
+  forExecution(limit: number): TaskRunner;
+  /** Cancels queued and running tasks (they reject with `FnF.Cancelled`), waits for them, stops watchers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a task engine. Each task: looks up its action, waits for a concurrency slot (global, and
+ * per execution via {@link TaskEngine.forExecution}), runs the action with an AbortSignal that
+ * aborts on the Task timeout (measured from the moment the action starts, with the injected clock),
+ * on `request.signal`, or on {@link TaskEngine.close}.
+ *
+ * Rejections are always FlowrunErrors: `FnF.Timeout` (retryable) on timeout; on abort, the signal's
+ * reason when it is a FlowrunError, else `FnF.Cancelled`; an action's FlowrunError as is; anything
+ * else an action throws becomes `FnF.TaskFailed`. A concurrency slot is released as soon as the task
+ * settles for its caller, even if an action ignoring its signal is still winding down.
+ */
+export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const maxInFlight = checkLimit(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT_TASKS, 'maxInFlight');
+  let registry = options.registry;
+  let functions: FunctionLoader | undefined;
+  if (!registry) {
+    registry = new ActionRegistry();
+    functions = registerBuiltinActions(registry, {
+      functionsDir: options.functionsDir ?? DEFAULT_FUNCTIONS_DIR,
+      startChildFlow: options.startChildFlow,
+      maxChildDepth: options.maxChildDepth ?? DEFAULT_MAX_CHILD_DEPTH,
+      logger,
+    }).functions;
+  }
+  const actions = registry;
+  const global = new PQueue({ concurrency: maxInFlight });
+  const active = new Set<AbortController>();
+  let closed = false;
+
+  function execute(def: ActionDefinition, req: TaskRequest, signal: AbortSignal, controller: AbortController): Promise<Json> {
+    return new Promise<Json>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(cancellationError(signal.reason));
+        return;
+      }
+      const timeoutMs = req.timeoutMs !== undefined && req.timeoutMs > 0 && Number.isFinite(req.timeoutMs) ? req.timeoutMs : undefined;
+      const timer = timeoutMs === undefined ? undefined : new AbortController();
+      let done = false;
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        timer?.abort(); // cancels the pending timeout sleep: no timer outlives the task
+        signal.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onAbort = (): void => {
+        if (finish()) reject(cancellationError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      const ctx: ActionRunContext = { ...req.context, signal, clock };
+      if (logger) ctx.logger = logger;
+      if (timer && timeoutMs !== undefined) {
+        ctx.deadline = clock.now() + timeoutMs;
+        clock.sleep(timeoutMs, timer.signal).then(
+          () => {
+            const err = new FlowrunError(
+              ErrorNames.Timeout,
+              `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`,
+              { retryable: true },
+            );
+            if (finish()) reject(err);
+            controller.abort(err); // tells the action to stop (closes sockets, aborts functions)
+          },
+          () => undefined, // cancelled because the task settled first
+        );
+      }
+
+      let running: Promise<Json>;
+      try {
+        running = def.run(req.parameters, ctx);
+      } catch (err) {
+        running = Promise.reject(err);
+      }
+      running.then(
+        (value) => {
+          if (finish()) resolve(value);
+        },
+        (err: unknown) => {
+          if (finish()) reject(toTaskError(err));
+        },
+      );
+    });
+  }
+
+  function run(req: TaskRequest, perExecution: PQueue | undefined): Promise<Json> {
+    const def = actions.get(req.action);
+    if (!def) {
+      return Promise.reject(
+        new FlowrunError(ErrorNames.TaskFailed, `unknown action '${req.action}'; known actions: ${actions.names().join(', ')}`, {
+          retryable: false,
+        }),
+      );
+    }
+    if (closed) return Promise.reject(new FlowrunError(ErrorNames.Cancelled, 'task engine is closed', { retryable: false }));
+    if (req.signal?.aborted) return Promise.reject(cancellationError(req.signal.reason));
+
+    const controller = new AbortController();
+    // AbortSignal.any instead of a listener per task on a (possibly shared) execution signal.
+    const signal = req.signal ? AbortSignal.any([controller.signal, req.signal]) : controller.signal;
+    active.add(controller);
+    const job = (): Promise<Json> => execute(def, req, signal, controller);
+    const queued = perExecution
+      ? perExecution.add(() => global.add(job, { signal }), { signal })
+      : global.add(job, { signal });
+    return queued.then(
+      (value) => {
+        active.delete(controller);
+        return value;
+      },
+      (err: unknown) => {
+        active.delete(controller);
+        // p-queue rejects queued tasks with the raw signal reason.
+        throw signal.aborted && !(err instanceof FlowrunError) ? cancellationError(signal.reason) : toTaskError(err);
+      },
+    );
+  }
+
+  return {
+    registry: actions,
+    functions,
+    runTask: (req) => run(req, undefined),
+    forExecution(limit) {
+      const queue = new PQueue({ concurrency: checkLimit(limit, 'limit') });
+      return (req) => run(req, queue);
+    },
+    async close() {
+      closed = true;
+      const reason = new FlowrunError(ErrorNames.Cancelled, 'task engine is closing', { retryable: false });
+      for (const controller of [...active]) controller.abort(reason);
+      await global.onIdle();
+      functions?.close();
+    },
+  };
+}
+
+function checkLimit(value: number, name: string): number {
+  if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))) {
+    throw new RangeError(`${name} must be a positive integer (or Infinity), got ${value}`);
+  }
+  return value;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
