@@ -7,6 +7,10 @@ import { loadFlowFile } from '../flow/load.js';
 import type { ExecutionMode } from '../flow/graph.js';
 import type { HistoryEvent } from '../interpreter/types.js';
 import { createRuntime } from '../runtime.js';
+import { loadMockConfig, MockConfigError } from '../engine/mock-config.js';
+import { runMockConfig } from '../interpreter/testing.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isJsonObject } from '../shared/json.js';
 import type { JsonObject } from '../shared/json.js';
 
@@ -129,5 +133,56 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('test')
+    .description('run the mocked test cases of mock configuration files')
+    .argument('[files...]', `mock configuration files (default: every *.yaml, *.yml, *.json in ${DEFAULT_TESTS_DIR})`)
+    .option('--flows <dir>', 'folder of the flows the test cases name', 'flows')
+    .addOption(modeOption())
+    .action(async (files: string[], opts: { flows: string; mode?: string }) => {
+      const runtime = createRuntime();
+      try {
+        const mode = toMode(opts.mode);
+        const failures = await runtime.flows.loadDirectory(opts.flows, { ...runtime.compileOptions, ...(mode ? { mode } : {}) });
+        for (const [file, problems] of failures) process.stderr.write(`${formatProblems(problems, file)}\n`);
+        const targets = files.length > 0 ? files : await defaultTestFiles();
+        if (targets.length === 0) throw new InvalidArgumentError(`no mock configuration files given and none found in ${DEFAULT_TESTS_DIR}`);
+        let passed = 0;
+        let failed = 0;
+        for (const file of targets) {
+          let config;
+          try {
+            config = await loadMockConfig(file);
+          } catch (err) {
+            failed++;
+            process.stdout.write(`FAIL ${file}\n${err instanceof MockConfigError ? err.problems.map((p) => `    ${p}`).join('\n') : `    ${(err as Error).message}`}\n`);
+            continue;
+          }
+          for (const r of await runMockConfig(config, (name) => runtime.flows.get(name))) {
+            if (r.passed) passed++;
+            else failed++;
+            process.stdout.write(`${r.passed ? 'PASS' : 'FAIL'} ${r.flowName} › ${r.caseName}\n`);
+            for (const p of r.problems) process.stdout.write(`    ${p}\n`);
+          }
+        }
+        process.stdout.write(`${passed} passed, ${failed} failed\n`);
+        if (failed > 0) process.exitCode = EXIT_FAILED;
+      } finally {
+        await runtime.close();
+      }
+    });
+
   return program;
+}
+
+/** Where `flowrun test` looks for mock configuration files when none are given. */
+export const DEFAULT_TESTS_DIR = join('flows', 'tests');
+
+async function defaultTestFiles(): Promise<string[]> {
+  try {
+    const names = await readdir(DEFAULT_TESTS_DIR);
+    return names.filter((n) => /\.(ya?ml|json)$/i.test(n)).sort().map((n) => join(DEFAULT_TESTS_DIR, n));
+  } catch {
+    return [];
+  }
 }

@@ -84,4 +84,58 @@ describe('flowrun CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
+
+  it('test runs the shipped mocked test cases and prints a summary line', async () => {
+    const r = await cli('test');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('PASS retry-catch › flaky-twice-then-ok');
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
+  });
+
+  it('test fails a wrong expectation with a readable diff', async () => {
+    const config = join(dir, 'wrong.test.yaml');
+    writeFileSync(
+      config,
+      `Flows:
+  mock-task:
+    TestCases:
+      wrong:
+        Input: { user: bob }
+        MockedResponses:
+          Lookup:
+            Return: { user: bob, plan: free }
+        ExpectedOutput: { summary: bob is on gold }
+      right:
+        Input: { user: amy }
+        MockedResponses:
+          Lookup:
+            Return: { user: amy, plan: pro }
+        ExpectedOutput: { summary: amy is on pro }
+  retry-catch:
+    TestCases:
+      expects-error:
+        MockedResponses:
+          Flaky: { Return: { Body: { attempt: 0 } } }
+          AlwaysFails: { Return: {} }
+        ExpectedError: { Code: Boom }
+`,
+    );
+    const r = await cli('test', config);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAIL mock-task › wrong');
+    expect(r.stdout).toContain('output /summary: expected "bob is on gold", got "bob is on free"');
+    expect(r.stdout).toContain('PASS mock-task › right');
+    expect(r.stdout).toContain('FAIL retry-catch › expects-error');
+    expect(r.stdout).toContain('expected error Boom, but the execution succeeded');
+    expect(r.stdout).toContain('1 passed, 2 failed');
+  });
+
+  it('test reports an invalid mock configuration', async () => {
+    const config = join(dir, 'invalid.test.yaml');
+    writeFileSync(config, 'Flows:\n  x:\n    Cases: {}\n');
+    const r = await cli('test', config);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`FAIL ${config}`);
+    expect(r.stdout).toContain('0 passed, 1 failed');
+  });
 });
