@@ -165,3 +165,20 @@ describe('FunctionLoader', () => {
     handle.close();
   });
 });
+
+describe('FC:InvokeFunction isolation', () => {
+  it('gives the function its own copy of the event, so mutating it cannot change the execution state', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'flowrun-fc-'));
+    try {
+      await writeFile(path.join(dir, 'mutate.js'), 'export function handler(event) { event.items.push("added"); event.name = "changed"; return event; }\n');
+      const engine = createTaskEngine({ functionsDir: dir });
+      const body: JsonObject = { name: 'kept', items: ['a'] };
+      const out = await engine.runTask(request('FC:InvokeFunction', { functionName: 'mutate', body }));
+      expect(out).toEqual({ StatusCode: 200, Body: { name: 'changed', items: ['a', 'added'] } });
+      expect(body).toEqual({ name: 'kept', items: ['a'] });
+      await engine.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

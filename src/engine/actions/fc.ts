@@ -75,7 +75,8 @@ async function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunCo
   const name = targetFunctionName(parameters);
   const fn = await loader.load(name);
   const params = parameters as Record<string, Json>;
-  const event = params.body !== undefined ? params.body : (params.payload ?? null);
+  // The function gets its own copy: parameters share objects with the execution's state.
+  const event = structuredClone(params.body !== undefined ? params.body : (params.payload ?? null));
   const context: FunctionContext = { functionName: name, requestId: newUuid(), signal: ctx.signal };
   if (ctx.deadline !== undefined) context.deadline = ctx.deadline;
   if (ctx.logger) context.logger = ctx.logger.child({ function: name });
