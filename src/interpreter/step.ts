@@ -176,6 +176,7 @@ function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): vo
           path,
           id,
           action: node.action,
+          mode: node.mode,
           parameters,
           timeoutMs: node.timeoutMs,
           stateName: node.name,

@@ -4,6 +4,7 @@
  */
 import type { ErrorInfo } from '../shared/errors.js';
 import type { Json, JsonObject } from '../shared/json.js';
+import type { TaskMode } from '../flow/graph.js';
 
 export type ExecutionStatus = 'Running' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Stopped';
 
@@ -94,6 +95,11 @@ export type Command =
       path: readonly number[];
       id: number;
       action: string;
+      /**
+       * RequestComplete: run the action and report its result. The callback modes: a runner hands
+       * out a task token and waits for it to be reported (ReportTaskSucceeded/Failed).
+       */
+      mode: TaskMode;
       parameters: Json;
       timeoutMs: number | undefined;
       stateName: string;
