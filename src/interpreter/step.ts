@@ -14,7 +14,7 @@ import type { ErrorInfo } from '../shared/errors.js';
 import { isJsonObject, jsonFitsIn, jsonTypeName } from '../shared/json.js';
 import type { Json, JsonObject } from '../shared/json.js';
 import {
-  MAX_EVENTS_PER_EXECUTION,
+  MAX_TRANSITIONS_PER_EXECUTION,
   MAX_GLOBAL_KEY_BYTES,
   MAX_GLOBAL_VALUE_BYTES,
   MAX_STATE_IO_BYTES,
@@ -45,7 +45,6 @@ const NO_PATH: readonly number[] = [];
 
 function emit(x: Ctx, type: HistoryEventType, step?: string, path?: readonly number[], detail?: JsonObject): void {
   const id = ++x.state.eventCount;
-  if (id > MAX_EVENTS_PER_EXECUTION) x.halted = true;
   if (!x.keep) return;
   const event: HistoryEvent = { id, type, time: x.now };
   if (step !== undefined) event.step = step;
@@ -121,6 +120,10 @@ function runFrame(x: Ctx, frame: Frame, path: readonly number[]): void {
 
 function enter(x: Ctx, frame: Frame, path: readonly number[]): void {
   const node = nodeOf(x, frame);
+  if (++x.state.transitions > MAX_TRANSITIONS_PER_EXECUTION) {
+    x.halted = true;
+    return;
+  }
   emit(x, 'StepEntered', node.name, path);
   frame.retries = 0;
   delete frame.ruleRetries;
@@ -465,7 +468,7 @@ function settleExecution(x: Ctx): void {
     cancelFrame(x, s.root);
     end(x, 'Failed', {
       Code: ErrorNames.EventLimitExceeded,
-      Detail: `the execution recorded more than ${MAX_EVENTS_PER_EXECUTION} events (a loop that never ends?)`,
+      Detail: `the execution entered more than ${MAX_TRANSITIONS_PER_EXECUTION} states (a loop that never ends?)`,
     });
     return;
   }
@@ -516,6 +519,7 @@ export function start(options: StartOptions): StepResult {
     deadline: now + options.timeoutMs,
     global: {},
     eventCount: 0,
+    transitions: 0,
     seq: 0,
     root: newFrame(flow.root, input),
   };

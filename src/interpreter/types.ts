@@ -73,6 +73,8 @@ export interface ExecutionState {
   global: JsonObject;
   /** History events recorded so far (counted even when not kept). */
   eventCount: number;
+  /** States entered so far (capped by MAX_TRANSITIONS_PER_EXECUTION). */
+  transitions: number;
   /** Last task/timer id handed out. */
   seq: number;
   root: Frame;

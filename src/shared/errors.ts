@@ -15,7 +15,7 @@ export const ErrorNames = {
   Runtime: 'FnF.Runtime',
   /** A state's input or output is larger than the 64 KiB limit, or a global is too large. */
   DataLimitExceeded: 'FnF.DataLimitExceeded',
-  /** The execution recorded more history events than allowed (5,000). */
+  /** The execution entered more states than allowed (5,000; see MAX_TRANSITIONS_PER_EXECUTION). */
   EventLimitExceeded: 'FnF.EventLimitExceeded',
   /** The execution was cancelled (client gone, StopExecution, shutdown). */
   Cancelled: 'FnF.Cancelled',

@@ -2,8 +2,12 @@
 
 /** A state's input and output must each be a JSON object of at most this size (CloudFlow: 64 KiB). */
 export const MAX_STATE_IO_BYTES = 64 * 1024;
-/** History events one execution may record before it fails (CloudFlow: 5,000). */
-export const MAX_EVENTS_PER_EXECUTION = 5_000;
+/**
+ * State transitions (state entries) one execution may make before it fails: CloudFlow's limit of
+ * 5,000 events per execution. flowrun counts state entries, so the bookkeeping events of Map
+ * iterations and Parallel branches do not eat into it.
+ */
+export const MAX_TRANSITIONS_PER_EXECUTION = 5_000;
 /** Longest an express (synchronous) execution may run (CloudFlow: 5 minutes). */
 export const EXPRESS_EXECUTION_TIMEOUT_MS = 5 * 60 * 1000;
 /** Longest a standard execution may run (CloudFlow: 1 year). */

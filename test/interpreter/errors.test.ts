@@ -251,6 +251,32 @@ States:
     expect(r.error?.Code).toBe('FnF.EventLimitExceeded');
   });
 
+  it('counts state transitions, not bookkeeping events, against the cap', async () => {
+    const f = flow(`
+Type: StateMachine
+Name: wide
+SpecVersion: v1
+StartAt: M
+States:
+  - Type: Map
+    Name: M
+    ItemsPath: $Input.items
+    Processor:
+      StartAt: P
+      States:
+        - Type: Pass
+          Name: P
+          End: true
+    End: true
+`);
+    const ok = await runExecution(f, { items: Array.from({ length: 2_000 }, (_, i) => i) }, { tasks: actions({}) });
+    expect(ok.status).toBe('Succeeded');
+    expect((ok.output?.['Items'] as unknown[]).length).toBe(2_000);
+    const tooMany = await runExecution(f, { items: Array.from({ length: 6_000 }, (_, i) => i) }, { tasks: actions({}) });
+    expect(tooMany.status).toBe('Failed');
+    expect(tooMany.error?.Code).toBe('FnF.EventLimitExceeded');
+  });
+
   it('times the execution out on the injected clock and aborts the running task', async () => {
     const f = flow(`
 Type: StateMachine
