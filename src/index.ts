@@ -13,3 +13,6 @@ export type { Clock } from './shared/clock.js';
 export { ErrorNames, FlowrunError } from './shared/errors.js';
 export type { ErrorInfo } from './shared/errors.js';
 export type { Json, JsonObject } from './shared/json.js';
+export { createApp, startServer, API_ERRORS } from './api/index.js';
+export { FlowService, InMemoryFlowStore } from './fnf/index.js';
+export type { FlowStore } from './fnf/index.js';

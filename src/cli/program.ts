@@ -6,6 +6,9 @@ import { formatProblems } from '../flow/validate.js';
 import { loadFlowFile } from '../flow/load.js';
 import type { ExecutionMode } from '../flow/graph.js';
 import type { HistoryEvent } from '../interpreter/types.js';
+import { ConfigError, serveConfig } from '../api/config.js';
+import type { ServeOptions } from '../api/config.js';
+import { startServer } from '../api/server.js';
 import { createRuntime } from '../runtime.js';
 import { loadMockConfig, MockConfigError } from '../engine/mock-config.js';
 import { runMockConfig } from '../interpreter/testing.js';
@@ -170,6 +173,40 @@ export function buildProgram(): Command {
       } finally {
         await runtime.close();
       }
+    });
+
+  program
+    .command('serve')
+    .description('serve the FnF API (StartSyncExecution, flows, recent executions) over HTTP')
+    .option('--port <port>', 'port to listen on (env FLOWRUN_PORT, default 8080)')
+    .option('--host <host>', 'address to listen on (env FLOWRUN_HOST, default 127.0.0.1)')
+    .option('--flows <dir>', 'folder of flow files loaded at start (env FLOWRUN_FLOWS_DIR, default flows)')
+    .option('--functions <dir>', 'folder of local functions for FC:InvokeFunction (env FLOWRUN_FUNCTIONS_DIR, default <flows>/functions)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env FLOWRUN_LOG_LEVEL, default info)')
+    .option('--watch', 'reload a flow file when it changes (env FLOWRUN_WATCH=1)')
+    .action(async (opts: ServeOptions) => {
+      let config;
+      try {
+        config = serveConfig(opts, process.env);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new InvalidArgumentError(err.message);
+        throw err;
+      }
+      const server = await startServer(config);
+      await new Promise<void>((resolveStop) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          server.logger.info({ signal }, 'signal received');
+          server.close().then(resolveStop, (err: unknown) => {
+            server.logger.error({ err }, 'shutdown failed');
+            process.exitCode = EXIT_FAILED;
+            resolveStop();
+          });
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
     });
 
   return program;

@@ -1,0 +1,190 @@
+/**
+ * The FnF API actions: one entry per action with its parameter schema (ajv, compiled once) and
+ * its handler. A handler returns the success body without RequestId; it never picks a status.
+ */
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type {
+  CreateFlowParams,
+  DescribeExecutionParams,
+  FlowService,
+  GetExecutionHistoryParams,
+  ListExecutionsParams,
+  ListFlowsParams,
+  StartSyncExecutionParams,
+  UpdateFlowParams,
+} from '../fnf/service.js';
+import { apiError } from './errors.js';
+
+/** The one API version served. */
+export const API_VERSION = '2019-03-15';
+
+export interface NameParams {
+  Name: string;
+}
+
+/** Parameters of each action, after validation. */
+export interface ActionParams {
+  StartSyncExecution: StartSyncExecutionParams;
+  CreateFlow: CreateFlowParams;
+  UpdateFlow: UpdateFlowParams;
+  DeleteFlow: NameParams;
+  DescribeFlow: NameParams;
+  ListFlows: ListFlowsParams;
+  DescribeExecution: DescribeExecutionParams;
+  ListExecutions: ListExecutionsParams;
+  GetExecutionHistory: GetExecutionHistoryParams;
+}
+
+export type ActionName = keyof ActionParams;
+
+/** What a handler may use and report (for the request's log line). */
+export interface ActionContext {
+  service: FlowService;
+  /** Aborted when the client goes away before the response is sent. */
+  signal: AbortSignal;
+  /** Set by handlers for the log line. */
+  note: { flow?: string; execution?: string };
+}
+
+export type SuccessBody = Record<string, unknown>;
+
+interface ActionSpec<P> {
+  schema: object;
+  run(params: P, ctx: ActionContext): Promise<SuccessBody>;
+}
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+
+const object = (required: readonly string[], properties: Record<string, object>): object => ({
+  type: 'object',
+  required,
+  properties,
+});
+
+/** One spec per action: adding an action to {@link ActionParams} fails to compile until it is here. */
+const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
+  StartSyncExecution: {
+    schema: object(['FlowName'], { FlowName: str, ExecutionName: str, Input: str, Qualifier: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      if (p.ExecutionName !== undefined) ctx.note.execution = p.ExecutionName;
+      const result = await ctx.service.startSyncExecution(p, ctx.signal);
+      ctx.note.execution = result.Name;
+      return { ...result };
+    },
+  },
+  CreateFlow: {
+    schema: object(['Name', 'Definition', 'Description', 'Type'], {
+      Name: str,
+      Definition: str,
+      Description: str,
+      Type: str,
+      RoleArn: str,
+      ExecutionMode: str,
+      ExternalStorageLocation: str,
+    }),
+    async run(p, ctx) {
+      ctx.note.flow = p.Name;
+      return { ...(await ctx.service.createFlow(p)) };
+    },
+  },
+  UpdateFlow: {
+    schema: object(['Name'], { Name: str, Definition: str, Description: str, Type: str, RoleArn: str, ExecutionMode: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.Name;
+      return { ...(await ctx.service.updateFlow(p)) };
+    },
+  },
+  DeleteFlow: {
+    schema: object(['Name'], { Name: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.Name;
+      await ctx.service.deleteFlow(p.Name);
+      return {};
+    },
+  },
+  DescribeFlow: {
+    schema: object(['Name'], { Name: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.Name;
+      return { ...(await ctx.service.describeFlow(p.Name)) };
+    },
+  },
+  ListFlows: {
+    schema: object([], { Limit: int, NextToken: str, ResourceGroupId: str }),
+    async run(p, ctx) {
+      return { ...(await ctx.service.listFlows(p)) };
+    },
+  },
+  DescribeExecution: {
+    schema: object(['FlowName', 'ExecutionName'], { FlowName: str, ExecutionName: str, WaitTimeSeconds: int }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      ctx.note.execution = p.ExecutionName;
+      return { ...(await ctx.service.describeExecution(p, ctx.signal)) };
+    },
+  },
+  ListExecutions: {
+    schema: object(['FlowName'], {
+      FlowName: str,
+      Limit: int,
+      NextToken: str,
+      Status: str,
+      ExecutionNamePrefix: str,
+      StartedTimeBegin: str,
+      StartedTimeEnd: str,
+      Qualifier: str,
+      MapRunName: str,
+      MetadataOnly: { type: 'boolean' },
+    }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      return { ...(await ctx.service.listExecutions(p)) };
+    },
+  },
+  GetExecutionHistory: {
+    schema: object(['FlowName', 'ExecutionName'], { FlowName: str, ExecutionName: str, Limit: int, NextToken: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      ctx.note.execution = p.ExecutionName;
+      return { ...(await ctx.service.getExecutionHistory(p)) };
+    },
+  },
+};
+
+export const ACTION_NAMES = Object.keys(SPECS) as ActionName[];
+
+export function isActionName(name: string): name is ActionName {
+  return Object.hasOwn(SPECS, name);
+}
+
+/** Request parameters are strings (RPC) or JSON values (path style): coerce to the schema's types. */
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: true });
+
+type Validators = { readonly [A in ActionName]: ValidateFunction<ActionParams[A]> };
+const VALIDATORS = Object.fromEntries(ACTION_NAMES.map((a) => [a, ajv.compile(SPECS[a].schema)])) as unknown as Validators;
+
+/**
+ * Validates (and coerces) the parameters of `action`. A missing required parameter is
+ * MissingRequiredParams naming it; any other mismatch is InvalidArgument naming the parameter.
+ * Empty strings and nulls count as absent. Parameters the action does not know (the RPC common
+ * parameters, among others) are kept and ignored.
+ */
+export function validateParams<A extends ActionName>(action: A, raw: Record<string, unknown>): ActionParams[A] {
+  const data: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) if (value !== '' && value !== null && value !== undefined) data[key] = value;
+  const validate = VALIDATORS[action] as ValidateFunction<ActionParams[A]>;
+  if (validate(data)) return data;
+  const errors: ErrorObject[] = validate.errors ?? [];
+  const missing = errors.find((e) => e.keyword === 'required');
+  if (missing) throw apiError('MissingRequiredParams', { args: [String((missing.params as { missingProperty: string }).missingProperty)] });
+  const first = errors[0];
+  const name = first ? first.instancePath.replace(/^\//, '') : '';
+  throw apiError('InvalidArgument', { reason: `${name || 'The parameters'} ${first?.message ?? 'are invalid'}.` });
+}
+
+export function runAction<A extends ActionName>(action: A, params: ActionParams[A], ctx: ActionContext): Promise<SuccessBody> {
+  return (SPECS[action] as ActionSpec<ActionParams[A]>).run(params, ctx);
+}

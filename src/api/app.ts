@@ -1,0 +1,173 @@
+/**
+ * The HTTP app: one dispatcher for both request styles, one error middleware.
+ *
+ * - RPC style (what the Alibaba Cloud SDKs send): `GET|POST /?Action=X&Version=2019-03-15&…`,
+ *   parameters merged from the query and a form-encoded (or JSON) body; `Version` is required.
+ * - Path style (flowrun's convenience): `POST /<Action>` with a JSON body (query parameters merge
+ *   in too); `Version` is optional, checked when given.
+ *
+ * Every response is JSON with `RequestId` (also in the `x-acs-request-id` header). Errors are
+ * `{RequestId, HostId, Code, Message}` with the catalog's status; success bodies never hold `Code`.
+ */
+import { performance } from 'node:perf_hooks';
+import express from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { FlowService } from '../fnf/service.js';
+import { ErrorNames, FlowrunError } from '../shared/errors.js';
+import { newUuid } from '../shared/ids.js';
+import { API_VERSION, isActionName, runAction, validateParams } from './actions.js';
+import type { ActionContext, ActionName } from './actions.js';
+import { bodyKind, DEFAULT_BODY_LIMIT_BYTES, parseBody, readBody } from './body.js';
+import { apiError, renderError } from './errors.js';
+
+/** What an {@link Authenticator} sees of a request. */
+export interface AuthRequest {
+  action: ActionName;
+  style: 'rpc' | 'path';
+  method: string;
+  /** Query and body parameters, merged (decoded). */
+  params: Readonly<Record<string, unknown>>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * Checks a request before its action runs; throws an API error (SignatureNotMatch,
+ * InvalidAccessKeyID, RequestTimeTooSkewed, AccessDenied, MissingRequiredHeader …) to refuse it.
+ * Request signing plugs in here; without one every request is accepted.
+ */
+export type Authenticator = (request: AuthRequest) => void | Promise<void>;
+
+export interface AppDeps {
+  service: FlowService;
+  /** Default: a pino logger at info level on stdout. */
+  logger?: Logger;
+  /** Default {@link DEFAULT_BODY_LIMIT_BYTES}. */
+  bodyLimitBytes?: number;
+  /** `HostId` of error bodies; default: the request's Host header. */
+  hostId?: string;
+  authenticate?: Authenticator;
+}
+
+interface RequestState {
+  requestId: string;
+  started: number;
+  action?: string;
+  note: ActionContext['note'];
+  code?: string;
+  logged: boolean;
+}
+
+const PATH_ACTION = /^\/([A-Za-z][A-Za-z0-9]*)\/?$/;
+
+function stateOf(res: Response): RequestState {
+  return res.locals['flowrun'] as RequestState;
+}
+
+function queryParams(url: string): Record<string, string> {
+  const q = url.indexOf('?');
+  return q < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(q + 1)));
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { service } = deps;
+  const logger = deps.logger ?? pino({ level: 'info' });
+  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // request id, response header, one log line per request
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const state: RequestState = { requestId: newUuid(), started: performance.now(), note: {}, logged: false };
+    res.locals['flowrun'] = state;
+    res.setHeader('x-acs-request-id', state.requestId);
+    const done = (): void => {
+      if (state.logged) return;
+      state.logged = true;
+      const line = {
+        requestId: state.requestId,
+        method: req.method,
+        action: state.action,
+        flow: state.note.flow,
+        execution: state.note.execution,
+        status: res.writableFinished ? res.statusCode : undefined,
+        code: state.code,
+        aborted: !res.writableFinished || undefined,
+        durationMs: Math.round((performance.now() - state.started) * 1000) / 1000,
+      };
+      logger.info(line, 'request');
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    next();
+  });
+
+  app.get('/health', (_req: Request, res: Response) => {
+    const { running, queued } = service.stats();
+    res.json({ RequestId: stateOf(res).requestId, Status: 'UP', Running: running, Queued: queued });
+  });
+
+  app.use(async (req: Request, res: Response) => {
+    const state = stateOf(res);
+    const path = req.path;
+    const match = PATH_ACTION.exec(path);
+    const style: 'rpc' | 'path' = path === '/' ? 'rpc' : 'path';
+    if (style === 'path' && !match) throw apiError('ActionNotSupported', { args: [path.slice(0, 200)] });
+    if (match) state.action = match[1];
+
+    const kind = bodyKind(req, style);
+    const body = kind ? parseBody(await readBody(req, bodyLimit), kind) : {};
+    const params: Record<string, unknown> = { ...queryParams(req.originalUrl), ...body };
+
+    const action = style === 'path' ? (match?.[1] as string) : (params['Action'] ?? firstHeader(req.headers['x-acs-action']));
+    if (typeof action !== 'string' || action === '') throw apiError('MissingRequiredParams', { args: ['Action'] });
+    state.action = action;
+    const version = params['Version'] ?? firstHeader(req.headers['x-acs-version']);
+    if (version !== API_VERSION && (style === 'rpc' || (version !== undefined && version !== ''))) {
+      throw apiError('APIVersionNotSupported', { args: [typeof version === 'string' && version !== '' ? version : '(none)'] });
+    }
+    if (!isActionName(action)) throw apiError('ActionNotSupported', { args: [action.slice(0, 200)] });
+    if (deps.authenticate) await deps.authenticate({ action, style, method: req.method, params, headers: req.headers });
+
+    const typed = validateParams(action, params);
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort(new FlowrunError(ErrorNames.Cancelled, 'the client closed the connection'));
+    };
+    res.once('close', onClose);
+    try {
+      const result = await runAction(action, typed, { service, signal: controller.signal, note: state.note });
+      if (controller.signal.aborted) return; // nobody is listening
+      res.status(200).json({ RequestId: state.requestId, ...result });
+    } finally {
+      res.off('close', onClose);
+    }
+  });
+
+  // the one error middleware
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const state = stateOf(res);
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const rendered = renderError(err);
+    state.code = rendered.code;
+    if (rendered.unexpected) logger.error({ err, requestId: state.requestId, action: state.action }, 'internal error');
+    if (res.destroyed) return; // the client is gone
+    res.status(rendered.status).json({
+      RequestId: state.requestId,
+      HostId: deps.hostId ?? req.headers.host ?? 'flowrun',
+      Code: rendered.code,
+      Message: rendered.message,
+    });
+  });
+
+  return app;
+}

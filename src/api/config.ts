@@ -1,0 +1,52 @@
+/**
+ * Configuration of `flowrun serve` from command-line options and environment variables
+ * (options win): FLOWRUN_PORT, FLOWRUN_HOST, FLOWRUN_FLOWS_DIR, FLOWRUN_FUNCTIONS_DIR,
+ * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH.
+ */
+import { join } from 'node:path';
+import { DEFAULT_FLOWS_DIR } from '../runtime.js';
+import { DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS } from './server.js';
+import type { ServerConfig } from './server.js';
+
+export interface ServeOptions {
+  port?: string;
+  host?: string;
+  flows?: string;
+  functions?: string;
+  logLevel?: string;
+  watch?: boolean;
+}
+
+export const ENV = {
+  port: 'FLOWRUN_PORT',
+  host: 'FLOWRUN_HOST',
+  flowsDir: 'FLOWRUN_FLOWS_DIR',
+  functionsDir: 'FLOWRUN_FUNCTIONS_DIR',
+  logLevel: 'FLOWRUN_LOG_LEVEL',
+  watch: 'FLOWRUN_WATCH',
+} as const;
+
+export class ConfigError extends Error {}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+export function parsePort(value: string, source: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new ConfigError(`${source} must be a port number (0-65535), got '${value}'`);
+  return Number(value);
+}
+
+/** Builds the server configuration; throws ConfigError for a bad port or log level. */
+export function serveConfig(options: ServeOptions, env: Readonly<Record<string, string | undefined>>): ServerConfig {
+  const portText = nonEmpty(options.port) ?? nonEmpty(env[ENV.port]);
+  const port = portText === undefined ? DEFAULT_PORT : parsePort(portText, options.port !== undefined ? '--port' : ENV.port);
+  const host = nonEmpty(options.host) ?? nonEmpty(env[ENV.host]) ?? DEFAULT_HOST;
+  const flowsDir = nonEmpty(options.flows) ?? nonEmpty(env[ENV.flowsDir]) ?? DEFAULT_FLOWS_DIR;
+  const functionsDir = nonEmpty(options.functions) ?? nonEmpty(env[ENV.functionsDir]) ?? join(flowsDir, 'functions');
+  const logLevel = (nonEmpty(options.logLevel) ?? nonEmpty(env[ENV.logLevel]) ?? DEFAULT_LOG_LEVEL).toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  const watchEnv = nonEmpty(env[ENV.watch]);
+  const watch = options.watch === true || (watchEnv !== undefined && !/^(0|false|no|off)$/i.test(watchEnv));
+  return { port, host, flowsDir, functionsDir, logLevel, watch };
+}
