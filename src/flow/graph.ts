@@ -28,6 +28,8 @@ export interface RetryPolicy {
   backoffRate: number;
   /** Cap on any single delay; undefined = uncapped. */
   maxDelayMs: number | undefined;
+  /** Added per further retry (linear back-off, OOS `DelayType: Linear`); default 0. */
+  linearIncrementMs?: number;
 }
 
 export interface CatchRule {
@@ -104,6 +106,8 @@ export interface MapNode extends NodeBase {
   items: Evaluator;
   processor: ScopeGraph;
   maxConcurrency: number;
+  /** Concurrency decided when the Map starts (OOS RateControl from a parameter or a percentage). */
+  dynamicConcurrency?: (scope: EvalScope, itemCount: number) => number;
 }
 
 export type FlowNode = PassNode | TaskNode | WaitNode | ChoiceNode | ParallelNode | MapNode | SucceedNode | FailNode;

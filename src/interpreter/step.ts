@@ -258,6 +258,9 @@ function startMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[], 
     throw new FlowrunError(ErrorNames.Runtime, `Map state '${node.name}': ItemsPath must evaluate to an array, got ${jsonTypeName(items)}`);
   }
   frame.items = items;
+  if (node.dynamicConcurrency) {
+    frame.limit = Math.max(1, Math.floor(node.dynamicConcurrency(new NodeScope(x, node, frame, input), items.length)));
+  }
   frame.nextItem = 0;
   frame.running = 0;
   frame.kids = new Array<Frame | null>(items.length).fill(null);
@@ -276,7 +279,8 @@ function iterationInput(item: Json | undefined): JsonObject {
 function pumpMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[]): void {
   const items = frame.items ?? [];
   const kids = frame.kids ?? [];
-  while (frame.phase === 'children' && !x.halted && (frame.running ?? 0) < node.maxConcurrency && (frame.nextItem ?? 0) < items.length) {
+  const limit = frame.limit ?? node.maxConcurrency;
+  while (frame.phase === 'children' && !x.halted && (frame.running ?? 0) < limit && (frame.nextItem ?? 0) < items.length) {
     const i = frame.nextItem ?? 0;
     frame.nextItem = i + 1;
     const kid = newFrame(node.processor, iterationInput(items[i]), i);
@@ -334,6 +338,7 @@ function clearChildren(frame: Frame): void {
   delete frame.items;
   delete frame.nextItem;
   delete frame.running;
+  delete frame.limit;
 }
 
 /** Asks the runner to drop every task and timer a frame (and its children) still waits for. */
@@ -387,7 +392,7 @@ const matches = (rule: { errors: readonly string[]; matchAll: boolean }, code: s
 
 /** Delay before retry number `attempt` (1-based) under `rule`. */
 export function retryDelayMs(rule: RetryPolicy, attempt: number): number {
-  const delay = rule.intervalMs * Math.pow(rule.backoffRate, attempt - 1);
+  const delay = rule.intervalMs * Math.pow(rule.backoffRate, attempt - 1) + (rule.linearIncrementMs ?? 0) * (attempt - 1);
   return rule.maxDelayMs === undefined ? delay : Math.min(delay, rule.maxDelayMs);
 }
 

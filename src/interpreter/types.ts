@@ -37,6 +37,8 @@ export interface Frame {
   items?: Json[];
   nextItem?: number;
   running?: number;
+  /** Map: the concurrency decided when it started (when the node's is dynamic). */
+  limit?: number;
   /** Set when the frame's scope has ended. */
   output?: JsonObject;
   error?: ErrorInfo;

@@ -18,8 +18,8 @@
  * Task node (outputs `{Item, Status: Success, Outputs}`) with a catch-all to `<task>::ItemFailed`
  * (outputs `{Item, Status: Failed, Error}`), so failed items are counted against MaxErrors by the
  * Map's output builder, which fails the loop (`OOS.LoopMaxErrorsExceeded`) past the tolerance.
- * The Map node also carries `dynamicConcurrency` and `toleratedFailures` evaluators, which the
- * interpreter does not read yet (see src/oos/README.md for the interpreter change).
+ * A concurrency known only at run time (a reference, a percentage of a computed list) is the Map
+ * node's `dynamicConcurrency`, decided when the loop starts.
  */
 import { AcsActions, AcsErrorNames, DEFAULT_HIGH_RISK_API_PATTERN, isHighRiskApi } from '../engine/actions/acs-names.js';
 import { jqSyntaxError, jqValues, normalizeSelector } from '../engine/actions/jq.js';
@@ -691,7 +691,7 @@ class TemplateCompiler {
     const delayType = typeof def['DelayType'] === 'string' ? def['DelayType'] : 'Exponential';
     const delay = typeof def['Delay'] === 'number' ? def['Delay'] : undefined;
     const maxDelayMs = typeof def['MaxRetryInterval'] === 'number' ? def['MaxRetryInterval'] * 1000 : undefined;
-    const policy: RetryPolicy & { linearIncrementMs?: number } = {
+    const policy: RetryPolicy = {
       errors: [ErrorNames.All],
       matchAll: true,
       maxAttempts: retries,
@@ -700,8 +700,7 @@ class TemplateCompiler {
       maxDelayMs,
     };
     if (delayType === 'Linear') {
-      // Delay + BackOff·n needs an additive step the interpreter lacks (see README); until then
-      // Linear retries wait a constant Delay.
+      // Delay + BackOff·(n−1).
       policy.linearIncrementMs = (typeof def['BackOff'] === 'number' ? def['BackOff'] : 0) * 1000;
     }
     policies.push(policy);
@@ -860,13 +859,12 @@ class TemplateCompiler {
       return { Total: rs.length, Success: rs.length - failed, Failed: failed };
     };
 
-    const node: MapNode & { dynamicConcurrency?: (scope: EvalScope, count: number) => number; toleratedFailures: (scope: EvalScope, count: number) => number } = {
+    const node: MapNode = {
       ...this.base0(name, plan.mainNode),
       kind: 'Map',
       items: (scope) => readItems(scope).map((item) => ({ [LOOP_ITEM_KEY]: item })),
       processor,
       maxConcurrency: rate.staticConcurrency ?? DEFAULT_LOOP_CONCURRENCY,
-      toleratedFailures: (scope, count) => resolveMaxErrors(rate.maxErrors(this.env(scope)), count),
       output: (scope) => {
         const c = counters(scope);
         const total = c['Total'] as number;

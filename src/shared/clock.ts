@@ -13,6 +13,9 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
 }
 
+/** Longest delay setTimeout honours (longer ones fire at once); longer sleeps are chained. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms, signal) {
@@ -21,14 +24,24 @@ export const systemClock: Clock = {
         reject(abortReason(signal));
         return;
       }
+      const due = Date.now() + Math.max(0, ms);
+      let timer: ReturnType<typeof setTimeout>;
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(abortReason(signal as AbortSignal));
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const arm = (): void => {
+        const left = due - Date.now();
+        timer = setTimeout(() => {
+          if (due - Date.now() > 0 && left > MAX_TIMER_MS) {
+            arm();
+            return;
+          }
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, Math.min(Math.max(0, left), MAX_TIMER_MS));
+      };
+      arm();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },

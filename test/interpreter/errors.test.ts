@@ -325,3 +325,13 @@ States:
     expect(r.error).toEqual({ Code: 'FnF.Cancelled', Detail: 'client went away' });
   });
 });
+
+describe('retryDelayMs', () => {
+  it('multiplies by BackoffRate, adds a linear step, and caps at the maximum', async () => {
+    const { retryDelayMs } = await import('../../src/interpreter/step.js');
+    const rule = { errors: [], matchAll: true, maxAttempts: 5, intervalMs: 1000, backoffRate: 2, maxDelayMs: 10_000 };
+    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(rule, n))).toEqual([1000, 2000, 4000, 8000, 10_000]);
+    const linear = { ...rule, backoffRate: 1, linearIncrementMs: 500, maxDelayMs: undefined };
+    expect([1, 2, 3].map((n) => retryDelayMs(linear, n))).toEqual([1000, 1500, 2000]);
+  });
+});

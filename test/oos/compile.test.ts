@@ -87,11 +87,10 @@ describe('compiled graph', () => {
   });
 
   it('a Loop is a Map over {ACS::TaskLoopItem} items whose processor catches item failures', () => {
-    const map = node('each') as MapNode & { toleratedFailures: (s: EvalScope, n: number) => number };
+    const map = node('each') as MapNode;
     expect(map.maxConcurrency).toBe(1);
     const scope: EvalScope = { input: {}, global: {}, context: () => ({ Execution: { Name: 'e', Input: {} } }) };
     expect(map.items(scope)).toEqual([{ 'ACS::TaskLoopItem': 'a' }, { 'ACS::TaskLoopItem': 'b' }, { 'ACS::TaskLoopItem': 'c' }, { 'ACS::TaskLoopItem': 'd' }]);
-    expect(map.toleratedFailures(scope, 4)).toBe(1);
     expect(map.processor.nodes.map((n) => `${n.kind}:${n.name}`)).toEqual(['Task:each', `Pass:${itemFailedNodeName('each')}`]);
     expect(map.processor.nodes[0]?.catch).toMatchObject([{ matchAll: true, next: 1 }]);
     expect(t.flow.scopes).toHaveLength(2);
