@@ -1,0 +1,56 @@
+/** Durable executions: the store interfaces, the durable runner and the Standard-flow service. */
+export type * from './store.js';
+export { FINISHED_STATUSES, isFinishedStatus, LEASE_LOST, LeaseLostError, OPEN_TASK_STATUSES } from './store.js';
+export {
+  COMMIT_ATTEMPTS,
+  COMMIT_RETRY_DELAY_MS,
+  DEFAULT_CLAIM_BATCH,
+  DEFAULT_CLAIM_INTERVAL_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_PURGE_INTERVAL_MS,
+  DEFAULT_RETENTION_MS,
+  DEFAULT_SIGNAL_POLL_MS,
+  DurableRunner,
+  PURGE_BATCH,
+  RunnerErrorNames,
+  SignalTypes,
+} from './durable-runner.js';
+export type { DurableRunnerOptions, FinishedExecution, StartRequest } from './durable-runner.js';
+export {
+  API_EVENT_TYPE,
+  API_EVENT_TYPES,
+  DEFAULT_LONG_POLL_INTERVAL_MS,
+  DEFAULT_STOP_ERROR,
+  DEFAULT_STOP_WAIT_MS,
+  EXECUTION_HISTORY_LIMIT,
+  EXECUTION_STATUSES,
+  FlowCompiler,
+  LIST_EXECUTIONS_LIMIT,
+  MAX_CAUSE_LENGTH,
+  MAX_DESCRIBE_WAIT_SECONDS,
+  MAX_ERROR_LENGTH,
+  MAX_EXECUTION_INPUT_BYTES,
+  StandardFlowErrorCodes,
+  StandardFlowService,
+  standardFlowError,
+  storedFlowSource,
+} from './standard-flows.js';
+export type {
+  ApiEventType,
+  DeleteExecutionsParams,
+  DeleteExecutionsResult,
+  DescribeExecutionParams,
+  GetExecutionHistoryParams,
+  ListExecutionsParams,
+  ReportTaskFailedParams,
+  ReportTaskSucceededParams,
+  StandardExecutionStatus,
+  StandardExecutionView,
+  StandardFlowDefinition,
+  StandardFlowErrorCode,
+  StandardFlowServiceOptions,
+  StandardFlowSource,
+  StandardHistoryEventView,
+  StartExecutionParams,
+  StopExecutionParams,
+} from './standard-flows.js';
