@@ -15,6 +15,14 @@ import type {
   UpdateFlowParams,
 } from '../fnf/service.js';
 import { apiError } from './errors.js';
+import type {
+  DeleteExecutionsParams,
+  ReportTaskFailedParams,
+  ReportTaskSucceededParams,
+  StandardFlowService,
+  StartExecutionParams,
+  StopExecutionParams,
+} from '../executions/standard-flows.js';
 
 /** The one API version served. */
 export const API_VERSION = '2019-03-15';
@@ -34,6 +42,11 @@ export interface ActionParams {
   DescribeExecution: DescribeExecutionParams;
   ListExecutions: ListExecutionsParams;
   GetExecutionHistory: GetExecutionHistoryParams;
+  StartExecution: StartExecutionParams;
+  StopExecution: StopExecutionParams;
+  ReportTaskSucceeded: ReportTaskSucceededParams;
+  ReportTaskFailed: ReportTaskFailedParams;
+  DeleteExecutions: Omit<DeleteExecutionsParams, 'ExecutionNames'> & { ExecutionNames: unknown };
 }
 
 export type ActionName = keyof ActionParams;
@@ -41,6 +54,8 @@ export type ActionName = keyof ActionParams;
 /** What a handler may use and report (for the request's log line). */
 export interface ActionContext {
   service: FlowService;
+  /** Durable executions of Standard flows (absent: those actions answer ActionNotSupported). */
+  standard?: StandardFlowService | undefined;
   /** Aborted when the client goes away before the response is sent. */
   signal: AbortSignal;
   /** Set by handlers for the log line. */
@@ -55,6 +70,35 @@ interface ActionSpec<P> {
 }
 
 const str = { type: 'string' } as const;
+
+function standardService(ctx: ActionContext): StandardFlowService {
+  if (!ctx.standard) throw apiError('ActionNotSupported', { reason: 'Standard executions need the durable store, which this server runs without.' });
+  return ctx.standard;
+}
+
+/** Most names one DeleteExecutions call takes. */
+export const MAX_DELETE_EXECUTIONS = 100;
+
+function executionNames(raw: unknown): string[] {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw.split(',');
+    }
+  }
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_DELETE_EXECUTIONS || !value.every((v) => typeof v === 'string' && v !== '')) {
+    throw apiError('InvalidArgument', { reason: `ExecutionNames must be a JSON array of 1 to ${MAX_DELETE_EXECUTIONS} execution names.` });
+  }
+  return value as string[];
+}
+
+/** Executions of a Standard flow live in the durable store; express ones in the recent window. */
+async function isStandardFlow(ctx: ActionContext, flowName: string): Promise<boolean> {
+  if (!ctx.standard) return false;
+  return (await ctx.service.describeFlow(flowName)).ExecutionMode === 'Standard';
+}
 const int = { type: 'integer' } as const;
 
 const object = (required: readonly string[], properties: Record<string, object>): object => ({
@@ -72,7 +116,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
       if (p.ExecutionName !== undefined) ctx.note.execution = p.ExecutionName;
       const result = await ctx.service.startSyncExecution(p, ctx.signal);
       ctx.note.execution = result.Name;
-      return { ...result };
+      return result as unknown as SuccessBody; // a fresh object: no copy needed
     },
   },
   CreateFlow: {
@@ -123,6 +167,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
       ctx.note.execution = p.ExecutionName;
+      if (await isStandardFlow(ctx, p.FlowName)) return { ...(await standardService(ctx).describeExecution(p, ctx.signal)) };
       return { ...(await ctx.service.describeExecution(p, ctx.signal)) };
     },
   },
@@ -141,6 +186,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     }),
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
+      if (await isStandardFlow(ctx, p.FlowName)) return { ...(await standardService(ctx).listExecutions(p)) };
       return { ...(await ctx.service.listExecutions(p)) };
     },
   },
@@ -149,7 +195,48 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
       ctx.note.execution = p.ExecutionName;
+      if (await isStandardFlow(ctx, p.FlowName)) return { ...(await standardService(ctx).getExecutionHistory(p)) };
       return { ...(await ctx.service.getExecutionHistory(p)) };
+    },
+  },
+  StartExecution: {
+    schema: object(['FlowName'], { FlowName: str, ExecutionName: str, Input: str, Qualifier: str, CallbackFnFTaskToken: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      if (p.ExecutionName !== undefined) ctx.note.execution = p.ExecutionName;
+      const flow = await ctx.service.describeFlow(p.FlowName);
+      if (flow.ExecutionMode !== 'Standard') throw apiError('ActionNotSupported', { reason: 'Express flows run with StartSyncExecution.' });
+      const result = await standardService(ctx).startExecution(p);
+      ctx.note.execution = result.Name;
+      return { ...result };
+    },
+  },
+  StopExecution: {
+    schema: object(['FlowName', 'ExecutionName'], { FlowName: str, ExecutionName: str, Error: str, Cause: str }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      ctx.note.execution = p.ExecutionName;
+      return { ...(await standardService(ctx).stopExecution(p)) };
+    },
+  },
+  ReportTaskSucceeded: {
+    schema: object(['TaskToken', 'Output'], { TaskToken: str, Output: str }),
+    async run(p, ctx) {
+      return { ...(await standardService(ctx).reportTaskSucceeded(p)) };
+    },
+  },
+  ReportTaskFailed: {
+    schema: object(['TaskToken', 'Error'], { TaskToken: str, Error: str, Cause: str }),
+    async run(p, ctx) {
+      return { ...(await standardService(ctx).reportTaskFailed(p)) };
+    },
+  },
+  DeleteExecutions: {
+    // RPC callers send the names as a JSON array text; path style may send the array itself.
+    schema: object(['FlowName', 'ExecutionNames'], { FlowName: str, ExecutionNames: {} }),
+    async run(p, ctx) {
+      ctx.note.flow = p.FlowName;
+      return { ...(await standardService(ctx).deleteExecutions({ FlowName: p.FlowName, ExecutionNames: executionNames(p.ExecutionNames) })) };
     },
   },
 };

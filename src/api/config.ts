@@ -1,10 +1,11 @@
 /**
  * Configuration of `flowrun serve` from command-line options and environment variables
  * (options win): FLOWRUN_PORT, FLOWRUN_HOST, FLOWRUN_FLOWS_DIR, FLOWRUN_FUNCTIONS_DIR,
- * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH.
+ * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH, FLOWRUN_DATA_DIR, FLOWRUN_DATABASE_URL, FLOWRUN_INSTANCE_ID.
  */
 import { join } from 'node:path';
 import { DEFAULT_FLOWS_DIR } from '../runtime.js';
+import { DEFAULT_DATA_DIR } from '../store/index.js';
 import { DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS } from './server.js';
 import type { ServerConfig } from './server.js';
 
@@ -15,6 +16,9 @@ export interface ServeOptions {
   functions?: string;
   logLevel?: string;
   watch?: boolean;
+  dataDir?: string;
+  databaseUrl?: string;
+  instanceId?: string;
 }
 
 export const ENV = {
@@ -24,6 +28,9 @@ export const ENV = {
   functionsDir: 'FLOWRUN_FUNCTIONS_DIR',
   logLevel: 'FLOWRUN_LOG_LEVEL',
   watch: 'FLOWRUN_WATCH',
+  dataDir: 'FLOWRUN_DATA_DIR',
+  databaseUrl: 'FLOWRUN_DATABASE_URL',
+  instanceId: 'FLOWRUN_INSTANCE_ID',
 } as const;
 
 export class ConfigError extends Error {}
@@ -48,5 +55,17 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const watchEnv = nonEmpty(env[ENV.watch]);
   const watch = options.watch === true || (watchEnv !== undefined && !/^(0|false|no|off)$/i.test(watchEnv));
-  return { port, host, flowsDir, functionsDir, logLevel, watch };
+  const databaseUrl = nonEmpty(options.databaseUrl) ?? nonEmpty(env[ENV.databaseUrl]);
+  const dataDir = nonEmpty(options.dataDir) ?? nonEmpty(env[ENV.dataDir]) ?? DEFAULT_DATA_DIR;
+  const instanceId = nonEmpty(options.instanceId) ?? nonEmpty(env[ENV.instanceId]);
+  return {
+    port,
+    host,
+    flowsDir,
+    functionsDir,
+    logLevel,
+    watch,
+    ...(databaseUrl !== undefined ? { databaseUrl } : { dataDir }),
+    ...(instanceId !== undefined ? { instanceId } : {}),
+  };
 }

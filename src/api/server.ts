@@ -19,6 +19,11 @@ import { createRuntime, DEFAULT_FLOWS_DIR } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { Clock } from '../shared/clock.js';
 import { createApp } from './app.js';
+import { DurableRunner } from '../executions/durable-runner.js';
+import { FlowCompiler, StandardFlowService, storedFlowSource } from '../executions/standard-flows.js';
+import type { ExecutionStore } from '../executions/store.js';
+import { DefinitionFlowStore } from '../fnf/definition-store.js';
+import { openExecutionStore, openSqliteStore } from '../store/index.js';
 import type { Authenticator } from './app.js';
 
 export const DEFAULT_PORT = 8080;
@@ -51,7 +56,20 @@ export interface ServerConfig extends Omit<FlowServiceOptions, 'runtime' | 'stor
   clock?: Clock;
   /** Use this runtime instead of building one (the caller keeps ownership: it is not closed). */
   runtime?: Runtime;
+  /** Where flows are kept (default: the execution store's definitions). */
   store?: FlowStore;
+  /**
+   * The durable store of Standard executions and flow definitions. Default: opened from
+   * `dataDir` / `databaseUrl` when either is given, else an in-memory SQLite database (nothing
+   * survives a restart; tests and embedding).
+   */
+  executionStore?: ExecutionStore;
+  /** Folder of the embedded SQLite database. */
+  dataDir?: string;
+  /** PostgreSQL connection URL (takes precedence over dataDir). */
+  databaseUrl?: string;
+  /** Stable id of this instance for execution leases (default: a new UUID per start). */
+  instanceId?: string;
   authenticate?: Authenticator;
   hostId?: string;
 }
@@ -64,6 +82,9 @@ export interface RunningServer {
   app: Express;
   server: Server;
   service: FlowService;
+  standard: StandardFlowService;
+  runner: DurableRunner;
+  executionStore: ExecutionStore;
   runtime: Runtime;
   logger: Logger;
   /** Graceful shutdown; safe to call more than once. */
@@ -76,10 +97,31 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   const functionsDir = resolve(config.functionsDir ?? join(flowsDir, 'functions'));
   const ownRuntime = config.runtime === undefined;
   const runtime = config.runtime ?? createRuntime({ functionsDir, ...(config.clock ? { clock: config.clock } : {}) });
+  const ownStore = config.executionStore === undefined;
+  const executionStore =
+    config.executionStore ??
+    (config.dataDir !== undefined || config.databaseUrl !== undefined
+      ? await openExecutionStore({
+          ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+          ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : {}),
+          now: runtime.clock.now(),
+        })
+      : await openSqliteStore({ file: ':memory:', now: runtime.clock.now() }));
+  const flowStore = config.store ?? (await DefinitionFlowStore.open(executionStore, runtime.clock));
+  const compiler = new FlowCompiler(storedFlowSource(executionStore), runtime.compileOptions);
+  const runner = new DurableRunner({
+    store: executionStore,
+    tasks: runtime.engine.runTask,
+    clock: runtime.clock,
+    resolveFlow: compiler.resolve,
+    logger,
+    ...(config.instanceId !== undefined ? { owner: config.instanceId } : {}),
+  });
+  const standard = new StandardFlowService({ store: executionStore, runner, clock: runtime.clock, compiler });
   const service = new FlowService({
     runtime,
     logger,
-    ...(config.store ? { store: config.store } : {}),
+    store: flowStore,
     ...(config.maxConcurrentExecutions !== undefined ? { maxConcurrentExecutions: config.maxConcurrentExecutions } : {}),
     ...(config.maxQueuedExecutions !== undefined ? { maxQueuedExecutions: config.maxQueuedExecutions } : {}),
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
@@ -103,8 +145,13 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
       })
     : undefined;
 
+  const resumed = await runner.recover();
+  if (resumed > 0) logger.info({ resumed }, 'resumed executions from their last checkpoint');
+  runner.startBackground();
+
   const app = createApp({
     service,
+    standard,
     logger,
     ...(config.bodyLimitBytes !== undefined ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
     ...(config.authenticate ? { authenticate: config.authenticate } : {}),
@@ -134,6 +181,8 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   } catch (err) {
     watcher?.close();
     await service.close();
+    await runner.close();
+    if (ownStore) await executionStore.close();
     if (ownRuntime) await runtime.close();
     throw err;
   }
@@ -157,9 +206,11 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
       timer.unref();
       await closed;
       clearTimeout(timer);
+      await runner.close();
+      if (ownStore) await executionStore.close();
       if (ownRuntime) await runtime.close();
       logger.info('stopped');
     })());
 
-  return { url, port, host, app, server, service, runtime, logger, close };
+  return { url, port, host, app, server, service, standard, runner, executionStore, runtime, logger, close };
 }

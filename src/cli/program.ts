@@ -184,6 +184,9 @@ export function buildProgram(): Command {
     .option('--functions <dir>', 'folder of local functions for FC:InvokeFunction (env FLOWRUN_FUNCTIONS_DIR, default <flows>/functions)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env FLOWRUN_LOG_LEVEL, default info)')
     .option('--watch', 'reload a flow file when it changes (env FLOWRUN_WATCH=1)')
+    .option('--data-dir <dir>', 'folder of the embedded SQLite database (env FLOWRUN_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (env FLOWRUN_DATABASE_URL)')
+    .option('--instance-id <id>', 'stable id of this instance for execution leases (env FLOWRUN_INSTANCE_ID, default: a new one per start)')
     .action(async (opts: ServeOptions) => {
       let config;
       try {

@@ -264,6 +264,7 @@ export class DurableRunner {
       now,
       timeoutMs: request.timeoutMs ?? STANDARD_EXECUTION_TIMEOUT_MS,
       history: true,
+      taskTokenSeed: newUuid(),
     });
     const d = new Driver(id, request.flow, first.state);
     const plan = this.plan(d, undefined, first, now);
@@ -651,7 +652,7 @@ export class DurableRunner {
         };
         const entry: { task: OpenTask; token?: string } = { task };
         if (isCallback(c.mode)) {
-          entry.token = newUuid();
+          entry.token = c.taskToken ?? newUuid();
           if (c.timeoutMs !== undefined && c.timeoutMs > 0) timers.set(c.id, { timerId: c.id, kind: 'taskTimeout', dueAt: now + c.timeoutMs, path: [...c.path] });
         }
         starts.set(c.id, entry);
@@ -725,7 +726,7 @@ export class DurableRunner {
     for (const [id, { task }] of plan.starts) {
       if (plan.cancelledNew.has(id)) continue;
       d.tasks.set(id, task);
-      if (!isCallback(task.mode)) this.launch(d, id, task);
+      this.launch(d, id, task);
     }
     for (const t of plan.timers) this.scheduleTimer(d, t.timerId, t.kind, t.dueAt, t.path);
   }
@@ -750,8 +751,12 @@ export class DurableRunner {
       }),
     );
     // Settles into the execution's inbox; ignored once the execution is no longer driven here.
+    // A callback task's action hands its token on (a message, a notification); its result comes
+    // later, by ReportTaskSucceeded/Failed, so only the action's failure is an answer here.
     void call.then(
-      (output) => this.enqueue(d, { input: { type: 'TaskSucceeded', path: task.path, id, output } }),
+      (output) => {
+        if (!isCallback(task.mode)) this.enqueue(d, { input: { type: 'TaskSucceeded', path: task.path, id, output } });
+      },
       (err: unknown) => this.enqueue(d, { input: { type: 'TaskFailed', path: task.path, id, error: toErrorInfo(err, ErrorNames.TaskFailed) } }),
     );
   }

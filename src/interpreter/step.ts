@@ -65,6 +65,7 @@ class NodeScope implements EvalScope {
     readonly input: Json,
     readonly output?: Json,
     private readonly error?: ErrorInfo,
+    private readonly taskToken?: string,
   ) {
     this.global = x.state.global;
   }
@@ -76,6 +77,7 @@ class NodeScope implements EvalScope {
     if (this.output !== undefined) current['Output'] = this.output;
     if (this.error) current['Error'] = { Code: this.error.Code, Detail: this.error.Detail };
     if (this.frame.iteration !== undefined) current['Iteration'] = this.frame.iteration;
+    if (this.taskToken !== undefined) current['TaskToken'] = this.taskToken;
     this.ctx = {
       Execution: { Name: s.executionName, Input: s.executionInput, StartTime: new Date(s.startedAt).toISOString() },
       Current: current,
@@ -170,8 +172,10 @@ function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): vo
         return;
       }
       case 'Task': {
-        const parameters = node.parameters ? node.parameters(new NodeScope(x, node, frame, input)) : {};
-        const id = ++x.state.seq;
+        const id = x.state.seq + 1;
+        const taskToken = node.mode === 'RequestComplete' ? undefined : taskTokenOf(x.state, id);
+        const parameters = node.parameters ? node.parameters(new NodeScope(x, node, frame, input, undefined, undefined, taskToken)) : {};
+        x.state.seq = id;
         frame.phase = 'task';
         frame.waitId = id;
         x.commands.push({
@@ -180,6 +184,7 @@ function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): vo
           id,
           action: node.action,
           mode: node.mode,
+          ...(taskToken !== undefined ? { taskToken } : {}),
           parameters,
           timeoutMs: node.timeoutMs,
           stateName: node.name,
@@ -201,6 +206,11 @@ function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): vo
   } catch (err) {
     fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
   }
+}
+
+/** Token of a callback task: the execution's random seed and the task id. */
+function taskTokenOf(state: ExecutionState, id: number): string {
+  return `${state.tokenSeed ?? state.executionName}.${id}`;
 }
 
 function startTimer(x: Ctx, frame: Frame, path: readonly number[], at: number, phase: 'wait' | 'retry'): void {
@@ -508,6 +518,8 @@ export interface StartOptions extends StepOptions {
   now: number;
   /** Execution time limit in ms. */
   timeoutMs: number;
+  /** Random text making callback task tokens unguessable (runners pass a UUID). */
+  taskTokenSeed?: string;
 }
 
 /** Starts an execution: the first step. */
@@ -528,6 +540,7 @@ export function start(options: StartOptions): StepResult {
     seq: 0,
     root: newFrame(flow.root, input),
   };
+  if (options.taskTokenSeed !== undefined) state.tokenSeed = options.taskTokenSeed;
   const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, halted: false };
   emit(x, 'ExecutionStarted', undefined, undefined, x.keep ? { Input: input } : undefined);
   if (!jsonFitsIn(input, MAX_STATE_IO_BYTES)) {

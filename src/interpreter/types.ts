@@ -79,6 +79,8 @@ export interface ExecutionState {
   transitions: number;
   /** Last task/timer id handed out. */
   seq: number;
+  /** Random part of callback task tokens (`<seed>.<task id>`), chosen when the execution starts. */
+  tokenSeed?: string;
   root: Frame;
   output?: JsonObject;
   error?: ErrorInfo;
@@ -104,6 +106,8 @@ export type Command =
        * out a task token and waits for it to be reported (ReportTaskSucceeded/Failed).
        */
       mode: TaskMode;
+      /** Callback modes: the token that reports the task's result (also `$Context.Current.TaskToken`). */
+      taskToken?: string;
       parameters: Json;
       timeoutMs: number | undefined;
       stateName: string;

@@ -144,8 +144,9 @@ describe('graceful shutdown', () => {
     const { server, block } = await blockedServer(clock);
     const inFlight = post(server.url, 'StartSyncExecution', { FlowName: 'blocker' });
     const task = await block.started(1);
+    const before = clock.pendingCount; // execution deadline + the durable runner's background timers
     const closing = server.close();
-    await vi.waitFor(() => expect(clock.pendingCount).toBe(2)); // execution deadline + shutdown grace
+    await vi.waitFor(() => expect(clock.pendingCount).toBe(before + 1)); // + shutdown grace
     await clock.advance(10_000);
     const res = await inFlight;
     expect(res.status).toBe(200);
@@ -202,12 +203,33 @@ describe('--watch', () => {
 
 describe('serve configuration', () => {
   it('defaults: 127.0.0.1:8080, flows/, flows/functions, info', () => {
-    expect(serveConfig({}, {})).toEqual({ port: 8080, host: '127.0.0.1', flowsDir: 'flows', functionsDir: join('flows', 'functions'), logLevel: 'info', watch: false });
+    expect(serveConfig({}, {})).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      flowsDir: 'flows',
+      functionsDir: join('flows', 'functions'),
+      logLevel: 'info',
+      watch: false,
+      dataDir: './data',
+    });
   });
 
   it('environment variables, overridden by options', () => {
     const env = { FLOWRUN_PORT: '9000', FLOWRUN_HOST: '0.0.0.0', FLOWRUN_FLOWS_DIR: 'my-flows', FLOWRUN_LOG_LEVEL: 'DEBUG', FLOWRUN_WATCH: '1' };
-    expect(serveConfig({}, env)).toEqual({ port: 9000, host: '0.0.0.0', flowsDir: 'my-flows', functionsDir: join('my-flows', 'functions'), logLevel: 'debug', watch: true });
+    expect(serveConfig({}, env)).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      flowsDir: 'my-flows',
+      functionsDir: join('my-flows', 'functions'),
+      logLevel: 'debug',
+      watch: true,
+      dataDir: './data',
+    });
+    expect(serveConfig({ dataDir: 'd' }, { FLOWRUN_DATA_DIR: 'env-d' })).toMatchObject({ dataDir: 'd' });
+    expect(serveConfig({}, { FLOWRUN_DATA_DIR: 'env-d', FLOWRUN_INSTANCE_ID: 'a1' })).toMatchObject({ dataDir: 'env-d', instanceId: 'a1' });
+    const pg = serveConfig({}, { FLOWRUN_DATABASE_URL: 'postgres://u@127.0.0.1/db' });
+    expect(pg).toMatchObject({ databaseUrl: 'postgres://u@127.0.0.1/db' });
+    expect(pg).not.toHaveProperty('dataDir');
     expect(serveConfig({ port: '7000', functions: 'fns', logLevel: 'warn' }, { ...env, FLOWRUN_FUNCTIONS_DIR: 'env-fns' })).toMatchObject({
       port: 7000,
       functionsDir: 'fns',

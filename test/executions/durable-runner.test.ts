@@ -59,6 +59,7 @@ States:
     TaskMode: WaitForCustomCallback
     Parameters:
       q.$: $Input.q
+      token.$: $Context.Current.TaskToken
     Catch:
       - Errors: [Rejected]
         Next: Refused
@@ -81,6 +82,8 @@ describe('durable runner', () => {
     db = new TempDb();
     clock = new ManualClock(T0);
     effects = new SideEffects();
+    // A callback task's action only hands its token on; the result comes by ReportTask*.
+    effects.on('Ask', () => ({ sent: true }));
   });
 
   afterEach(async () => {
@@ -247,12 +250,13 @@ describe('durable runner', () => {
     await putFlow(first.store, 'callback', CALLBACK_FLOW);
     await first.service.startExecution({ FlowName: 'callback', ExecutionName: 'cb', Input: '{"q": "ok?"}' });
     await first.runner.settled();
-    expect(effects.count('Ask')).toBe(0); // callback tasks are not run by the engine
+    expect(effects.count('Ask')).toBe(1); // the action runs once and hands the token on
     let e = await executionByName(first.store, 'callback', 'cb');
     const [task] = await first.store.listTasks(e.id);
     expect(task).toMatchObject({ stateName: 'Ask', status: 'Waiting', mode: 'WaitForCustomCallback', parameters: { q: 'ok?' } });
     const token = task?.token ?? '';
     expect(token).not.toBe('');
+    expect(effects.requests.find((r) => r.action === 'Test:Ask')?.parameters).toEqual({ q: 'ok?', token });
     await crash(first);
 
     const second = await boot({ owner: 'node-2' });
