@@ -15,6 +15,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FlowService } from '../fnf/service.js';
+import type { StandardFlowService } from '../executions/standard-flows.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
 import { newUuid } from '../shared/ids.js';
 import { API_VERSION, isActionName, runAction, validateParams } from './actions.js';
@@ -41,6 +42,8 @@ export type Authenticator = (request: AuthRequest) => void | Promise<void>;
 
 export interface AppDeps {
   service: FlowService;
+  /** Durable Standard-flow executions (StartExecution, StopExecution, ReportTask*, …). */
+  standard?: StandardFlowService;
   /** Default: a pino logger at info level on stdout. */
   logger?: Logger;
   /** Default {@link DEFAULT_BODY_LIMIT_BYTES}. */
@@ -87,6 +90,11 @@ export function createApp(deps: AppDeps): Express {
     const state: RequestState = { requestId: newUuid(), started: performance.now(), note: {}, logged: false };
     res.locals['flowrun'] = state;
     res.setHeader('x-acs-request-id', state.requestId);
+    // The request line is written at info: below that level, skip its listeners altogether.
+    if (!logger.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     const done = (): void => {
       if (state.logged) return;
       state.logged = true;
@@ -123,7 +131,8 @@ export function createApp(deps: AppDeps): Express {
 
     const kind = bodyKind(req, style);
     const body = kind ? parseBody(await readBody(req, bodyLimit), kind) : {};
-    const params: Record<string, unknown> = { ...queryParams(req.originalUrl), ...body };
+    // the parsed body is a fresh object: it is the parameters as is when there is no query string
+    const params: Record<string, unknown> = req.originalUrl.includes('?') ? { ...queryParams(req.originalUrl), ...body } : body;
 
     const action = style === 'path' ? (match?.[1] as string) : (params['Action'] ?? firstHeader(req.headers['x-acs-action']));
     if (typeof action !== 'string' || action === '') throw apiError('MissingRequiredParams', { args: ['Action'] });
@@ -142,7 +151,7 @@ export function createApp(deps: AppDeps): Express {
     };
     res.once('close', onClose);
     try {
-      const result = await runAction(action, typed, { service, signal: controller.signal, note: state.note });
+      const result = await runAction(action, typed, { service, standard: deps.standard, signal: controller.signal, note: state.note });
       if (controller.signal.aborted) return; // nobody is listening
       res.status(200).json({ RequestId: state.requestId, ...result });
     } finally {
