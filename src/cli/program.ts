@@ -12,6 +12,7 @@ import { startServer } from '../api/server.js';
 import { createRuntime } from '../runtime.js';
 import { loadMockConfig, MockConfigError } from '../engine/mock-config.js';
 import { runMockConfig } from '../interpreter/testing.js';
+import { isPrimary, leaveCluster, parseWorkers, runPrimary } from './cluster.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isJsonObject } from '../shared/json.js';
@@ -187,14 +188,22 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'folder of the embedded SQLite database (env FLOWRUN_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (env FLOWRUN_DATABASE_URL)')
     .option('--instance-id <id>', 'stable id of this instance for execution leases (env FLOWRUN_INSTANCE_ID, default: a new one per start)')
-    .action(async (opts: ServeOptions) => {
+    .option('--workers <n>', "server processes sharing the port, or 'auto' for one per core (env FLOWRUN_WORKERS, default 1)")
+    .action(async (opts: ServeOptions & { workers?: string }) => {
       let config;
+      let workers: number;
       try {
         config = serveConfig(opts, process.env);
+        workers = parseWorkers(opts.workers ?? process.env['FLOWRUN_WORKERS']);
       } catch (err) {
-        if (err instanceof ConfigError) throw new InvalidArgumentError(err.message);
+        if (err instanceof ConfigError || err instanceof Error) throw new InvalidArgumentError(err.message);
         throw err;
       }
+      if (workers > 1 && isPrimary()) {
+        await runPrimary(workers, (m) => process.stderr.write(`flowrun: ${m}\n`));
+        return;
+      }
+      if (workers > 1 && config.instanceId !== undefined) config = { ...config, instanceId: `${config.instanceId}-${process.pid}` };
       const server = await startServer(config);
       await new Promise<void>((resolveStop) => {
         const stop = (signal: NodeJS.Signals): void => {
@@ -210,6 +219,7 @@ export function buildProgram(): Command {
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
+      leaveCluster();
     });
 
   return program;
