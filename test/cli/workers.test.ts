@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 describe('flowrun serve --workers', { timeout: 60_000 }, () => {
   it('runs N server processes on one port and stops them all on SIGTERM', async () => {
@@ -38,10 +38,10 @@ describe('flowrun serve --workers', { timeout: 60_000 }, () => {
         expect(body.Status).toBe('Succeeded');
         expect(JSON.parse(body.Output)).toEqual({ message: 'Hello, w!' });
       }
-      const served = lines.filter((l) => l.msg === 'request' && l.action === 'StartSyncExecution');
-      expect(served).toHaveLength(40);
+      const served = (): typeof lines => lines.filter((l) => l.msg === 'request' && l.action === 'StartSyncExecution');
+      await vi.waitFor(() => expect(served()).toHaveLength(40)); // log lines reach the pipe a little after the answers
       // the primary hands connections out round-robin: both workers answered
-      expect(new Set(served.map((l) => l.pid)).size).toBe(2);
+      expect(new Set(served().map((l) => l.pid)).size).toBe(2);
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
