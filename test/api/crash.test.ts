@@ -1,0 +1,153 @@
+/**
+ * A real server process is killed with SIGKILL while 100 Standard executions are between their
+ * steps, then started again on the same data directory: every execution finishes, and a task whose
+ * successor had already started (so its own result was recorded) never runs again. Real processes
+ * and real time (a 1-second Wait); it runs for a few seconds.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const EXECUTIONS = 100;
+
+const FLOW = (url: string): string => `Type: StateMachine
+Name: crashy
+SpecVersion: v1
+ExecutionMode: Standard
+StartAt: One
+States:
+  - Type: Task
+    Name: One
+    Action: HTTP:Request
+    Parameters:
+      method: POST
+      url: ${url}
+      body:
+        step: one
+        execution.$: $Context.Execution.Name
+    Next: Nap
+  - Type: Wait
+    Name: Nap
+    Seconds: 1
+    Next: Two
+  - Type: Task
+    Name: Two
+    Action: HTTP:Request
+    Parameters:
+      method: POST
+      url: ${url}
+      body:
+        step: two
+        execution.$: $Context.Execution.Name
+    OutputConstructor:
+      done: true
+    End: true
+`;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** The side effects: calls per execution and step, answered after a short delay. */
+async function counterServer(): Promise<{ url: string; calls: Map<string, number>; total(): number; server: Server }> {
+  const calls = new Map<string, number>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const { step, execution } = JSON.parse(body) as { step: string; execution: string };
+      const key = `${execution}/${step}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ ok: true }));
+      }, 30);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`;
+  return { url, calls, total: () => [...calls.values()].reduce((a, b) => a + b, 0), server };
+}
+
+function serve(flowsDir: string, dataDir: string): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--flows', flowsDir, '--data-dir', dataDir, '--instance-id', 'crash-test'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buffered += c.toString('utf8');
+      const m = /"url":"(http:\/\/[^"]+)","msg":"flowrun is listening"/.exec(buffered);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
+  });
+  return { child, url };
+}
+
+async function call(url: string, action: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('kill -9 of a server with Standard executions in flight', { timeout: 90_000 }, () => {
+  it('finishes every execution after a restart, and never reruns a task whose result was recorded', async () => {
+    const effects = await counterServer();
+    cleanups.push(() => new Promise<void>((r) => effects.server.close(() => r())));
+    const dir = await mkdtemp(join(tmpdir(), 'flowrun-crash-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const flowsDir = join(dir, 'flows');
+    await mkdir(flowsDir);
+    await writeFile(join(flowsDir, 'crashy.yaml'), FLOW(effects.url));
+    const dataDir = join(dir, 'data');
+
+    const first = serve(flowsDir, dataDir);
+    cleanups.push(() => void first.child.kill('SIGKILL'));
+    const url1 = await first.url;
+    await Promise.all(
+      Array.from({ length: EXECUTIONS }, (_, i) => call(url1, 'StartExecution', { FlowName: 'crashy', ExecutionName: `e${i}`, Input: '{}' })),
+    );
+    // kill while executions are spread over One, the Wait and Two
+    await vi.waitFor(() => expect([...effects.calls.keys()].filter((k) => k.endsWith('/two')).length).toBeGreaterThan(10), { timeout: 30_000, interval: 5 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const twoStartedBeforeKill = new Set([...effects.calls.keys()].filter((k) => k.endsWith('/two')).map((k) => k.split('/')[0]));
+    const oneCountsAtKill = new Map([...effects.calls.entries()].filter(([k]) => k.endsWith('/one')));
+
+    const second = serve(flowsDir, dataDir);
+    cleanups.push(() => void second.child.kill('SIGKILL'));
+    const url2 = await second.url;
+    await vi.waitFor(
+      async () => {
+        const list = await call(url2, 'ListExecutions', { FlowName: 'crashy', Limit: 100 });
+        const executions = (list['Executions'] as { Status: string }[] | undefined) ?? [];
+        expect(executions).toHaveLength(EXECUTIONS);
+        expect(executions.filter((e) => e.Status !== 'Succeeded')).toEqual([]);
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+
+    for (let i = 0; i < EXECUTIONS; i++) {
+      const one = effects.calls.get(`e${i}/one`) ?? 0;
+      const two = effects.calls.get(`e${i}/two`) ?? 0;
+      expect(one).toBeGreaterThanOrEqual(1);
+      expect(two).toBeGreaterThanOrEqual(1);
+      // at-least-once: only a task in flight at the kill may run a second time
+      expect(one + two).toBeLessThanOrEqual(3);
+      // Two had started, so One's result was recorded before the kill: One never ran again
+      if (twoStartedBeforeKill.has(`e${i}`)) expect(one).toBe(oneCountsAtKill.get(`e${i}/one`));
+    }
+    expect(twoStartedBeforeKill.size).toBeGreaterThan(10);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});
