@@ -1,57 +1,113 @@
 /**
- * `npm run bench [-- <scenario...>] [--trials N] [--ms N]`: runs the benchmark scenarios, prints a
- * table of medians (with min and max) and ratios against the baseline measured in the same run,
- * and writes the raw figures to bench/results/.
+ * `npm run bench [-- <scenario...>] [--trials N] [--ms N] [--log-level L] [--cpu-prof]`: runs the
+ * benchmark scenarios, prints a table of medians (with min and max) and ratios against the
+ * baseline measured in the same run, and writes the raw figures to bench/results/.
+ *
+ * Scenarios (issue 8), in the order they run:
+ * - interpreter-chain, interpreter-map: the run loop in process vs aws-local-stepfunctions.
+ * - http-sync (rows `http-sync`, `http-sync p99`): flowrun's server vs a bare express echo, each
+ *   in its own child process, autocannon in this process, 50 connections, fixed duration.
+ * - fan-out: Map of 1,000 items, concurrency 40, over a 1 ms local function vs the ideal.
+ * - memory-parked: extra RSS per execution with 1,000 executions parked in a Wait state.
+ * TODO(issue 8, scenario 4): `scale-out` — `flowrun serve --workers 2` vs `--workers 1` on the
+ *   http-sync flow (goal ≥ 1.6x requests/s); needs `--workers`, which has not landed yet.
+ * TODO(issue 8, scenario 6): `durable` — OOS StartExecution of a 3-task template to Success on the
+ *   embedded store, executions/s vs raw durable SQLite commits of the same size (aim ≥ 0.3x);
+ *   needs the durable executions work (src/executions, src/store, src/oos), not landed yet.
+ *
+ * `--trials`/`--ms` override every selected scenario's defaults (fan-out and memory-parked do a
+ * fixed amount of work per trial and ignore `--ms`). `--cpu-prof` runs the flowrun server of
+ * http-sync under `--cpu-prof`, profiles to bench/results/profiles/ (summarize one with
+ * `npx tsx bench/profile-top.ts <file>`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fanOut } from './scenarios/fan-out.js';
+import { httpSync } from './scenarios/http.js';
 import { interpreterChain, interpreterMap } from './scenarios/interpreter.js';
-import type { Scenario, ScenarioResult } from './scenarios/types.js';
+import { memoryParked } from './scenarios/memory.js';
+import { goalMet } from './scenarios/types.js';
+import type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/types.js';
 
-const SCENARIOS: Scenario[] = [interpreterChain, interpreterMap];
+const SCENARIOS: Scenario[] = [interpreterChain, interpreterMap, httpSync, fanOut, memoryParked];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { trials: { type: 'string', default: '5' }, ms: { type: 'string', default: '1000' } },
+  options: {
+    trials: { type: 'string' },
+    ms: { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
 });
-const trials = Number(values.trials);
-const ms = Number(values.ms);
+const trials = values.trials === undefined ? undefined : Number(values.trials);
+const ms = values.ms === undefined ? undefined : Number(values.ms);
+const logLevel = values['log-level'];
 const unknown = positionals.filter((p) => !SCENARIOS.some((s) => s.name === p));
-if (unknown.length > 0 || !(trials > 0) || !(ms > 0)) {
-  console.error(`usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join(' | ')}] [--trials N] [--ms N]`);
+if (unknown.length > 0 || (trials !== undefined && !(trials > 0)) || (ms !== undefined && !(ms > 0)) || !LOG_LEVELS.includes(logLevel)) {
+  console.error(
+    `usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join(' | ')}]... [--trials N] [--ms N] [--log-level ${LOG_LEVELS.join('|')}] [--cpu-prof]`,
+  );
   process.exit(2);
 }
 const selected = positionals.length > 0 ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
+const cpuProfDir = values['cpu-prof'] ? join('bench', 'results', 'profiles') : undefined;
 
-const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const fmt = (n: number): string => (Math.abs(n) >= 100 || Number.isInteger(n) ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const log = (message: string): void => {
+  process.stderr.write(`${message}\n`);
+};
+const began = performance.now();
+log(`HTTP servers log at '${logLevel}' (pino; at 'warn' no per-request line is written)`);
 const results: ScenarioResult[] = [];
+const settings: Record<string, { trials: number; ms: number }> = {};
 for (const scenario of selected) {
-  process.stderr.write(`running ${scenario.name} (${trials} trials x ${ms} ms)...\n`);
-  const r = await scenario.run({ trials, ms });
-  results.push(r);
+  const options: ScenarioOptions = {
+    trials: trials ?? scenario.defaults.trials,
+    ms: ms ?? scenario.defaults.ms,
+    logLevel,
+    log,
+    ...(cpuProfDir ? { cpuProfDir } : {}),
+  };
+  settings[scenario.name] = { trials: options.trials, ms: options.ms };
+  const started = performance.now();
+  log(`running ${scenario.name} (${options.trials} trials${options.ms > 0 ? ` x ${options.ms} ms` : ''})...`);
+  results.push(...(await scenario.run(options)));
+  log(`  ${scenario.name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
+const seconds = (performance.now() - began) / 1000;
 
-console.log(`\n| scenario | flowrun ${'median [min–max]'} | baseline | baseline median [min–max] | ratio median [min–max] |`);
-console.log('|---|---|---|---|---|');
+const goalText = (r: ScenarioResult): string => {
+  if (!r.goal) return '';
+  const met = goalMet(r);
+  const target = r.goal.on === 'flowrun' ? `flowrun ${r.goal.op === '>=' ? '≥' : '≤'} ${r.goal.value}` : `${r.goal.op === '>=' ? '≥' : '≤'} ${r.goal.value}x`;
+  return `${target}: ${met ? 'met' : '**not met**'}`;
+};
+console.log(`\n| scenario (unit) | flowrun median [min–max] | baseline | baseline median [min–max] | ratio median [min–max] | goal |`);
+console.log('|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| ${r.name} (${r.unit}) | ${fmt(r.flowrun.median)} [${fmt(r.flowrun.min)}–${fmt(r.flowrun.max)}] | ${r.baseline.name} | ${fmt(r.baseline.median)} [${fmt(r.baseline.min)}–${fmt(r.baseline.max)}] | **${r.ratio.median.toFixed(1)}x** [${r.ratio.min.toFixed(1)}–${r.ratio.max.toFixed(1)}] |`,
+    `| ${r.name} (${r.unit}) | ${fmt(r.flowrun.median)} [${fmt(r.flowrun.min)}–${fmt(r.flowrun.max)}] | ${r.baseline.name} | ${fmt(r.baseline.median)} [${fmt(r.baseline.min)}–${fmt(r.baseline.max)}] | **${r.ratio.median.toFixed(2)}x** [${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)}] | ${goalText(r)} |`,
   );
-  if (r.extra) console.log(`|   ${Object.entries(r.extra).map(([k, v]) => `${k}: ${typeof v === 'number' ? fmt(v) : v}`).join(', ')} | | | | |`);
+  if (r.extra) console.log(`|   ${Object.entries(r.extra).map(([k, v]) => `${k}: ${typeof v === 'number' ? fmt(v) : v}`).join(', ')} | | | | | |`);
 }
 
 const date = new Date().toISOString();
-const report = {
-  date,
-  node: process.version,
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), platform: process.platform, arch: process.arch },
-  options: { trials, ms },
-  results,
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryBytes: totalmem(),
+  platform: process.platform,
+  arch: process.arch,
+  loadAverage: loadavg(),
 };
+const report = { date, node: process.version, machine, options: { logLevel, settings }, durationSeconds: seconds, results };
 const dir = join('bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `bench-${date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`\nraw figures: ${file}`);
+console.log(`\n${machine.cpus} × ${machine.cpuModel}, Node ${process.version}; servers logged at '${logLevel}'; took ${Math.round(seconds)} s`);
+console.log(`raw figures: ${file}`);

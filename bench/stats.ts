@@ -26,3 +26,10 @@ export async function rate(fn: () => Promise<unknown>, ms: number): Promise<numb
   }
   return (n * 1000) / (now - start);
 }
+
+/** The `q` quantile (0–1) of ascending `sorted` values (nearest rank); 0 when empty. */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1] as number;
+}

@@ -8,20 +8,14 @@ import type { CompiledFlow } from '../../src/flow/graph.js';
 import { runExecution } from '../../src/interpreter/run.js';
 import type { TaskRunner } from '../../src/engine/types.js';
 import type { JsonObject } from '../../src/shared/json.js';
+import { CHAIN_INPUT, CHAIN_LENGTH, chainDefinition, mapDefinition } from '../flows.js';
 import { rate, summarize } from '../stats.js';
-import type { Scenario, ScenarioResult } from './types.js';
+import type { Goal, Scenario, ScenarioOptions, ScenarioResult } from './types.js';
 
-const CHAIN_LENGTH = 10;
 const noTasks: TaskRunner = () => Promise.reject(new Error('no tasks in this benchmark'));
 
 function chainFlow(): CompiledFlow {
-  const states = Array.from({ length: CHAIN_LENGTH }, (_, i) => ({
-    Type: 'Pass',
-    Name: `S${i}`,
-    OutputConstructor: { 'id.$': '$Input.id', 'user.$': '$Input.user', 'tags.$': '$Input.tags', step: i },
-    ...(i === CHAIN_LENGTH - 1 ? { End: true } : { Next: `S${i + 1}` }),
-  }));
-  return loadFlowText(JSON.stringify({ Type: 'StateMachine', Name: 'chain', SpecVersion: 'v1', StartAt: 'S0', States: states }));
+  return loadFlowText(JSON.stringify(chainDefinition()));
 }
 
 function chainAsl(): StateMachine {
@@ -37,24 +31,7 @@ function chainAsl(): StateMachine {
 }
 
 function mapFlow(): CompiledFlow {
-  return loadFlowText(
-    JSON.stringify({
-      Type: 'StateMachine',
-      Name: 'map',
-      SpecVersion: 'v1',
-      StartAt: 'M',
-      States: [
-        {
-          Type: 'Map',
-          Name: 'M',
-          ItemsPath: '$Input.items',
-          MaxConcurrency: 40,
-          Processor: { StartAt: 'P', States: [{ Type: 'Pass', Name: 'P', OutputConstructor: { 'v.$': '$Input.v' }, End: true }] },
-          End: true,
-        },
-      ],
-    }),
-  );
+  return loadFlowText(JSON.stringify(mapDefinition('map', [{ Type: 'Pass', Name: 'P', OutputConstructor: { 'v.$': '$Input.v' }, End: true }])));
 }
 
 function mapAsl(): StateMachine {
@@ -78,7 +55,8 @@ async function compare(
   statesPerExecution: number,
   ours: () => Promise<unknown>,
   theirs: () => Promise<unknown>,
-  options: { trials: number; ms: number },
+  options: ScenarioOptions,
+  goal: Goal,
 ): Promise<ScenarioResult> {
   const a: number[] = [];
   const b: number[] = [];
@@ -98,30 +76,36 @@ async function compare(
     flowrun: ourSummary,
     baseline: { name: 'aws-local-stepfunctions', ...summarize(b) },
     ratio: summarize(ratios),
+    goal,
     extra: { stateTransitionsPerSecond: Math.round(ourSummary.median * statesPerExecution) },
   };
 }
 
+/** The issue's goal for both interpreter scenarios: at least 20x aws-local-stepfunctions. */
+const INTERPRETER_GOAL: Goal = { op: '>=', value: 20 };
+
 export const interpreterChain: Scenario = {
   name: 'interpreter-chain',
+  defaults: { trials: 5, ms: 1000 },
   async run(options) {
     const flow = chainFlow();
     const asl = chainAsl();
-    const input: JsonObject = { id: 'abc-123', user: { name: 'ann', plan: 'pro' }, tags: ['a', 'b'] };
+    const input: JsonObject = CHAIN_INPUT;
     const ours = (): Promise<unknown> => runExecution(flow, input, { tasks: noTasks });
     const theirs = (): Promise<unknown> => asl.run(input).result;
-    return compare('interpreter-chain', `${CHAIN_LENGTH}-state Pass chain with constructors`, CHAIN_LENGTH, ours, theirs, options);
+    return [await compare('interpreter-chain', `${CHAIN_LENGTH}-state Pass chain with constructors`, CHAIN_LENGTH, ours, theirs, options, INTERPRETER_GOAL)];
   },
 };
 
 export const interpreterMap: Scenario = {
   name: 'interpreter-map',
+  defaults: { trials: 5, ms: 1000 },
   async run(options) {
     const items = Array.from({ length: 1000 }, (_, i) => ({ v: i }));
     const flow = mapFlow();
     const asl = mapAsl();
     const ours = (): Promise<unknown> => runExecution(flow, { items }, { tasks: noTasks });
     const theirs = (): Promise<unknown> => asl.run({ items }).result;
-    return compare('interpreter-map', 'Map over 1,000 items (Pass processor, concurrency 40)', 1001, ours, theirs, options);
+    return [await compare('interpreter-map', 'Map over 1,000 items (Pass processor, concurrency 40)', 1001, ours, theirs, options, INTERPRETER_GOAL)];
   },
 };

@@ -58,6 +58,12 @@ export interface ActionContext {
   standard?: StandardFlowService | undefined;
   /** Aborted when the client goes away before the response is sent. */
   signal: AbortSignal;
+  /**
+   * The controller of `signal`, owned by this request: an action may hand it to the service as the
+   * execution's own controller (one AbortController per request instead of two), which may then
+   * also abort it (e.g. at shutdown). Whether the client went away is not read from it.
+   */
+  controller: AbortController;
   /** Set by handlers for the log line. */
   note: { flow?: string; execution?: string };
 }
@@ -114,7 +120,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
       if (p.ExecutionName !== undefined) ctx.note.execution = p.ExecutionName;
-      const result = await ctx.service.startSyncExecution(p, ctx.signal);
+      const result = await ctx.service.startSyncExecution(p, ctx.controller);
       ctx.note.execution = result.Name;
       return result as unknown as SuccessBody; // a fresh object: no copy needed
     },

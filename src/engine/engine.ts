@@ -1,4 +1,3 @@
-import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { systemClock } from '../shared/clock.js';
 import type { Clock } from '../shared/clock.js';
@@ -7,6 +6,8 @@ import type { Json } from '../shared/json.js';
 import { registerBuiltinActions } from './actions/index.js';
 import { cancellationError, toTaskError } from './errors.js';
 import type { FunctionLoader } from './functions.js';
+import PQueue from 'p-queue';
+import { SignalLinks } from './signal-links.js';
 import { ActionRegistry } from './registry.js';
 import type { ActionDefinition, ActionRunContext, ChildFlowStarter, TaskRequest, TaskRunner } from './types.js';
 
@@ -77,6 +78,7 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
   }
   const actions = registry;
   const global = new PQueue({ concurrency: maxInFlight });
+  const links = new SignalLinks();
   const active = new Set<AbortController>();
   let closed = false;
 
@@ -148,22 +150,26 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
     if (closed) return Promise.reject(new FlowrunError(ErrorNames.Cancelled, 'task engine is closed', { retryable: false }));
     if (req.signal?.aborted) return Promise.reject(cancellationError(req.signal.reason));
 
+    // The task's own controller (timeout, close) also aborts when the caller's signal does: linked
+    // with one listener per caller signal, however many tasks share it (cheaper than a composite
+    // AbortSignal.any per task; the reason is the same — the first abort's).
     const controller = new AbortController();
-    // AbortSignal.any instead of a listener per task on a (possibly shared) execution signal.
-    const signal = req.signal ? AbortSignal.any([controller.signal, req.signal]) : controller.signal;
+    const signal = controller.signal;
+    const external = req.signal;
+    if (external) links.add(external, controller);
     active.add(controller);
     const job = (): Promise<Json> => execute(def, req, signal, controller);
-    const queued = perExecution
-      ? perExecution.add(() => global.add(job, { signal }), { signal })
-      : global.add(job, { signal });
+    const queued = perExecution ? perExecution.add(() => global.add(job, { signal }), { signal }) : global.add(job, { signal });
     return queued.then(
       (value) => {
         active.delete(controller);
+        if (external) links.remove(external, controller);
         return value;
       },
       (err: unknown) => {
         active.delete(controller);
-        // p-queue rejects queued tasks with the raw signal reason.
+        if (external) links.remove(external, controller);
+        // p-queue rejects queued tasks with the raw signal reason
         throw signal.aborted && !(err instanceof FlowrunError) ? cancellationError(signal.reason) : toTaskError(err);
       },
     );

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { watch as fsWatch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -132,7 +133,10 @@ export function createFunctionLoader(dir: string, options: { logger?: Logger } =
     watch(watchOptions = {}) {
       const handle = { onChange: watchOptions.onChange };
       handles.add(handle);
-      if (!watcher) {
+      if (!watcher && !existsSync(root)) {
+        // Nothing to watch yet: functions are looked up afresh on each call until the folder exists.
+        options.logger?.debug({ dir: root }, 'functions directory does not exist; not watching it');
+      } else if (!watcher) {
         watcher = fsWatch(root, (_event, filename) => {
           const changed = filename ? functionNameOf(filename.toString()) : undefined;
           if (changed === null) return; // not a function file

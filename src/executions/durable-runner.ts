@@ -35,7 +35,7 @@ import type { Logger } from 'pino';
 import type { TaskRunner } from '../engine/types.js';
 import type { CompiledFlow, TaskMode } from '../flow/graph.js';
 import { start, step } from '../interpreter/step.js';
-import type { Command, ExecutionState, HistoryEvent, StepInput, StepResult } from '../interpreter/types.js';
+import type { Command, ExecutionState, ExecutionStatus, Frame, HistoryEvent, StepInput, StepResult } from '../interpreter/types.js';
 import type { Clock } from '../shared/clock.js';
 import { ErrorNames, FlowrunError, toErrorInfo } from '../shared/errors.js';
 import type { ErrorInfo } from '../shared/errors.js';
@@ -95,6 +95,98 @@ export const RunnerErrorNames = {
   StoreFailure: 'Flowrun.StoreFailure',
 } as const;
 
+/**
+ * What {@link ExecutionHooks} see of an execution the runner drives (read-only views: change it
+ * only through the hooks' return values).
+ */
+export interface DrivenExecution {
+  readonly id: string;
+  readonly kind: ExecutionKind;
+  readonly name: string;
+  readonly mode: string | undefined;
+  readonly tags: JsonObject;
+  readonly parentId: string | undefined;
+  /** The interpreter state (after the step, where a hook runs after one). */
+  readonly state: ExecutionState;
+  /** Open tasks by task id (before the step being planned). */
+  readonly tasks: ReadonlyMap<number, OpenTaskView>;
+}
+
+/** An open task as hooks see it. */
+export interface OpenTaskView {
+  readonly id: number;
+  readonly path: readonly number[];
+  readonly stateName: string;
+  readonly action: string;
+  readonly mode: TaskMode;
+  readonly parameters: Json;
+  readonly retryCount: number;
+  /** Set while the task is held: kept from running (or, for callback tasks, from starting) until released. */
+  readonly hold: JsonObject | undefined;
+  /** Data a hook keeps on a waiting task (e.g. approvals so far). */
+  readonly progress: JsonObject | undefined;
+  /** True while its action is running here. */
+  readonly running: boolean;
+}
+
+/** A task a step is about to start, as {@link ExecutionHooks.holdTask} sees it. */
+export interface NewTaskView {
+  readonly id: number;
+  readonly path: readonly number[];
+  readonly stateName: string;
+  readonly action: string;
+  readonly mode: TaskMode;
+  readonly parameters: Json;
+  readonly retryCount: number;
+}
+
+/** What a hook decides a signal does (applied in order, serialized with the execution's steps). */
+export type ControlDecision =
+  /** Feed an input to the interpreter (TaskSucceeded for an approval, Stop for a rejection…). */
+  | { type: 'step'; input: StepInput }
+  /** Run held tasks (optionally with other parameters). */
+  | { type: 'release'; tasks: { id: number; parameters?: Json }[] }
+  /** Record progress on a waiting task (kept across restarts). */
+  | { type: 'progress'; taskId: number; progress: JsonObject }
+  /** End the execution at once with this interpreter status, cancelling its open tasks. */
+  | { type: 'end'; status: 'Succeeded' | 'Failed' | 'Stopped'; error?: ErrorInfo; output?: JsonObject }
+  /** Abort running tasks: they fail with `error` (a held task is not running: use `step`). */
+  | { type: 'abort'; taskIds: number[]; error: ErrorInfo };
+
+/** A history event a control action records (its type is free-form, e.g. `Notified`). */
+export interface ControlEvent {
+  type: string;
+  step?: string;
+  detail?: JsonObject;
+}
+
+/**
+ * Per-kind extensions (set with {@link DurableRunner.setHooks}): how the OOS execution service
+ * plugs its lifecycle (holds before risky or debug steps, approvals, failure pauses, its own
+ * statuses, loop bookkeeping) into the runner without the runner knowing OOS. Every hook is
+ * synchronous except `resolveFlow`, and runs between a step and its commit.
+ */
+export interface ExecutionHooks {
+  /** The compiled flow of an execution being resumed (default: the runner's `resolveFlow`). */
+  resolveFlow?(record: ExecutionRecord): Promise<CompiledFlow>;
+  /** Runs this kind's RequestComplete tasks (default: the runner's `tasks`). */
+  tasks?: TaskRunner;
+  /** Depth and chain handed to actions (child executions); default depth 0, chain [flow name]. */
+  taskContext?(execution: DrivenExecution): { depth: number; flowChain: readonly string[] };
+  /** A task a step starts: return a hold to keep it from running until a `release` decision. */
+  holdTask?(execution: DrivenExecution, task: NewTaskView): JsonObject | undefined;
+  /** A task failed and the flow would not retry it: return a hold to pause on it instead. */
+  holdFailure?(execution: DrivenExecution, task: OpenTaskView, error: ErrorInfo): JsonObject | undefined;
+  /** The status stored for the execution (default: the interpreter's). `open`: tasks open after the commit. */
+  status?(execution: DrivenExecution, status: ExecutionStatus, open: readonly OpenTaskView[]): string;
+  /** After a step (the first one too), before its commit: may add to it (resource statuses…). */
+  afterStep?(execution: DrivenExecution, result: StepResult, commit: StepCommit): void;
+  /** Signals of types the runner does not know. Undefined: acknowledged and ignored. */
+  signal?(execution: DrivenExecution, signal: SignalRecord): { decisions: ControlDecision[]; event?: ControlEvent } | undefined;
+  /** The execution has finished (after its final commit), with its stored status. */
+  finished?(execution: DrivenExecution, status: string): void;
+}
+
 export interface DurableRunnerOptions {
   store: ExecutionStore;
   /** Runs RequestComplete tasks (the task engine's `runTask`). */
@@ -116,6 +208,8 @@ export interface DurableRunnerOptions {
 }
 
 export interface StartRequest {
+  /** Store id of the new execution (default: a new UUID). */
+  id?: string;
   flow: CompiledFlow;
   kind?: ExecutionKind;
   account?: string;
@@ -149,6 +243,10 @@ interface OpenTask {
   retryCount: number;
   scheduleEventId: number | undefined;
   controller?: AbortController;
+  /** Held (not started until released), see {@link ExecutionHooks.holdTask}. */
+  hold?: JsonObject;
+  /** Data hooks keep on a waiting task. */
+  progress?: JsonObject;
 }
 
 interface OpenTimer {
@@ -158,9 +256,20 @@ interface OpenTimer {
 }
 
 interface Item {
-  input: StepInput;
+  input?: StepInput;
+  /** A signal for the kind's hooks (instead of an input). */
+  signal?: SignalRecord;
   /** Signals this input consumes (deleted with its commit). */
   ack?: number[];
+}
+
+/** What the runner keeps of an execution's record while driving it. */
+interface DriverMeta {
+  kind: ExecutionKind;
+  name: string;
+  mode: string | undefined;
+  tags: JsonObject;
+  parentId: string | undefined;
 }
 
 class Driver {
@@ -171,12 +280,18 @@ class Driver {
   readonly deadline = new AbortController();
   running = false;
   dead = false;
+  /** The status last written to the store. */
+  status: string;
 
   constructor(
     readonly id: string,
     readonly flow: CompiledFlow,
     public state: ExecutionState,
-  ) {}
+    readonly meta: DriverMeta,
+    readonly hooks: ExecutionHooks | undefined,
+  ) {
+    this.status = state.status;
+  }
 }
 
 const silentLogger = (): Logger => pino({ level: 'silent' });
@@ -199,6 +314,7 @@ export class DurableRunner {
   private readonly purgeIntervalMs: number;
 
   private readonly drivers = new Map<string, Driver>();
+  private readonly hooks = new Map<ExecutionKind, ExecutionHooks>();
   /** Aborted by close() and abandon(): ends loops and timers. */
   private readonly lifetime = new AbortController();
   /** Step pumps, loops, pokes and resumes (awaited by close). */
@@ -242,6 +358,15 @@ export class DurableRunner {
     return this.drivers.has(executionId);
   }
 
+  /**
+   * Installs (or removes) the hooks of one execution kind. Set them before {@link recover} so that
+   * resumed executions of that kind get them too.
+   */
+  setHooks(kind: ExecutionKind, hooks: ExecutionHooks | undefined): void {
+    if (hooks) this.hooks.set(kind, hooks);
+    else this.hooks.delete(kind);
+  }
+
   /** Called whenever an execution driven here finishes; returns an unsubscribe function. */
   onFinished(listener: (finished: FinishedExecution) => void): () => void {
     this.finishedListeners.add(listener);
@@ -256,7 +381,8 @@ export class DurableRunner {
   async startExecution(request: StartRequest): Promise<CreateExecutionResult> {
     this.assertOpen();
     const now = this.clock.now();
-    const id = newUuid();
+    const id = request.id ?? newUuid();
+    const kind = request.kind ?? 'flow';
     const first = start({
       flow: request.flow,
       input: request.input,
@@ -266,11 +392,12 @@ export class DurableRunner {
       history: true,
       taskTokenSeed: newUuid(),
     });
-    const d = new Driver(id, request.flow, first.state);
+    const meta: DriverMeta = { kind, name: request.name, mode: request.mode, tags: request.tags ?? {}, parentId: request.parentId };
+    const d = new Driver(id, request.flow, first.state, meta, this.hooks.get(kind));
     const plan = this.plan(d, undefined, first, now);
     const result = await this.store.createExecution({
       id,
-      kind: request.kind ?? 'flow',
+      kind,
       ...(request.account !== undefined ? { account: request.account } : {}),
       definitionName: request.definitionName ?? request.flow.name,
       definitionVersion: request.definitionVersion,
@@ -293,12 +420,14 @@ export class DurableRunner {
       addTimers: plan.commit.addTimers ?? [],
     });
     if (!result.created) return result;
+    if (plan.commit.resourceStatuses && plan.commit.resourceStatuses.length > 0) await this.store.putResourceStatuses(id, plan.commit.resourceStatuses);
+    d.status = plan.commit.status;
     if (first.state.status === 'Running' && !this.closed) {
       this.drivers.set(id, d);
       this.scheduleDeadline(d);
       this.apply(d, plan);
     } else if (first.state.status !== 'Running') {
-      this.emitFinished({ id, status: first.state.status });
+      this.notifyFinished(d);
     }
     this.log.info({ executionId: id, name: request.name, flow: request.flow.name }, 'execution started');
     return result;
@@ -431,9 +560,10 @@ export class DurableRunner {
       await this.failRecord(record, undefined, { Code: RunnerErrorNames.Internal, Detail: 'the execution has no checkpoint to resume from' });
       return false;
     }
+    const hooks = this.hooks.get(record.kind);
     let flow: CompiledFlow;
     try {
-      flow = await this.resolveFlow(record);
+      flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
     } catch (err) {
       const info = toErrorInfo(err, RunnerErrorNames.FlowUnavailable);
       await this.failRecord(record, record.state, {
@@ -448,18 +578,20 @@ export class DurableRunner {
       if (!this.abandoned) await this.store.releaseLease(record.id, this.owner);
       return false;
     }
-    const d = new Driver(record.id, flow, record.state);
+    const meta: DriverMeta = { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId };
+    const d = new Driver(record.id, flow, record.state, meta, hooks);
+    d.status = record.status;
     this.drivers.set(d.id, d);
     for (const t of tasks) {
       const task = openTaskOf(t);
       d.tasks.set(t.taskId, task);
-      // At-least-once: a RequestComplete task that was in flight runs again.
-      if (!isCallback(t.mode)) this.launch(d, t.taskId, task);
+      // At-least-once: a RequestComplete task that was in flight runs again (unless it is held).
+      if (!isCallback(t.mode) && !task.hold) this.launch(d, t.taskId, task);
     }
     for (const t of timers) this.scheduleTimer(d, t.timerId, t.kind, t.dueAt, t.path);
     this.scheduleDeadline(d);
     this.track(this.poke(d.id));
-    this.log.info({ executionId: d.id, rerun: tasks.filter((t) => !isCallback(t.mode)).length, timers: timers.length }, 'execution resumed');
+    this.log.info({ executionId: d.id, rerun: [...d.tasks.values()].filter((t) => !isCallback(t.mode) && !t.hold).length, timers: timers.length }, 'execution resumed');
     return true;
   }
 
@@ -495,19 +627,191 @@ export class DurableRunner {
   }
 
   private async handle(d: Driver, item: Item): Promise<void> {
+    if (item.signal) {
+      await this.control(d, item.signal);
+      return;
+    }
+    if (!item.input) return;
+    await this.stepWith(d, item.input, item.ack);
+  }
+
+  /** One interpreter step with `input`, committed, then carried out. */
+  private async stepWith(d: Driver, input: StepInput, ack?: number[], event?: ControlEvent): Promise<void> {
     const now = this.clock.now();
     let result: StepResult;
     try {
-      result = step(d.flow, d.state, item.input, now, { history: true });
+      result = step(d.flow, d.state, input, now, { history: true });
     } catch (err) {
       this.log.error({ err, executionId: d.id }, 'the interpreter failed');
-      await this.failDriver(d, { Code: RunnerErrorNames.Internal, Detail: `the interpreter failed: ${toErrorInfo(err).Detail}` }, item.ack);
+      await this.failDriver(d, { Code: RunnerErrorNames.Internal, Detail: `the interpreter failed: ${toErrorInfo(err).Detail}` }, ack);
       return;
     }
-    const plan = this.plan(d, item, result, now);
+    if (input.type === 'TaskFailed' && d.hooks?.holdFailure && (await this.pauseOnFailure(d, input, result, now, ack))) return;
+    // A control event (a notification) is recorded first: the step's own events move up by one.
+    const first = d.state.eventCount + 1;
+    if (event) result = { ...result, state: withEventCount(result.state, result.state.eventCount + 1), events: result.events.map((e) => ({ ...e, id: e.id + 1 })) };
+    const plan = this.plan(d, { input, ...(ack ? { ack } : {}) }, result, now);
+    if (event) {
+      const e: NewHistoryRecord = { eventId: first, type: event.type, time: now };
+      if (event.step !== undefined) e.step = event.step;
+      if (event.detail !== undefined) e.detail = event.detail;
+      plan.commit.events = [e, ...(plan.commit.events ?? [])];
+      plan.commit.state = result.state;
+    }
     await this.commitWithRetry(d.id, plan.commit);
     d.state = result.state;
+    d.status = plan.commit.status;
     this.apply(d, plan);
+  }
+
+  /**
+   * FailurePause: a task failed and the step would not retry it (it would be caught or fail its
+   * scope). When the hooks hold it, the step is dropped: the task stays open, held, until a
+   * release (retry) or a decision that answers it. Resolves whether it was held.
+   */
+  private async pauseOnFailure(d: Driver, input: Extract<StepInput, { type: 'TaskFailed' }>, result: StepResult, now: number, ack?: number[]): Promise<boolean> {
+    const task = d.tasks.get(input.id);
+    if (!task || task.hold || !d.hooks?.holdFailure) return false;
+    if (retries(d.state, result.state, input.path)) return false;
+    const hold = d.hooks.holdFailure(this.view(d), viewOf(input.id, task), input.error);
+    if (!hold) return false;
+    delete task.controller;
+    task.hold = hold;
+    await this.commitControl(d, now, { taskUpdates: [{ taskId: input.id, status: 'Waiting', output: { Hold: hold } }] }, ack);
+    return true;
+  }
+
+  /** Applies what the kind's hooks decide a signal does. */
+  private async control(d: Driver, signal: SignalRecord): Promise<void> {
+    const ack = [signal.id];
+    let outcome: { decisions: ControlDecision[]; event?: ControlEvent } | undefined;
+    try {
+      outcome = d.hooks?.signal?.(this.view(d), signal);
+    } catch (err) {
+      this.log.error({ err, executionId: d.id, type: signal.type }, 'a signal hook threw; the signal is dropped');
+      outcome = undefined;
+    }
+    const decisions = outcome?.decisions ?? [];
+    let event = outcome?.event;
+    let pendingAck: number[] | undefined = ack;
+    const now = (): number => this.clock.now();
+    for (const decision of decisions) {
+      if (d.dead) return;
+      switch (decision.type) {
+        case 'step':
+          await this.stepWith(d, decision.input, pendingAck, event);
+          break;
+        case 'release': {
+          const released: { id: number; task: OpenTask }[] = [];
+          const updates: TaskUpdate[] = [];
+          for (const r of decision.tasks) {
+            const task = d.tasks.get(r.id);
+            if (!task?.hold) continue;
+            delete task.hold;
+            if (r.parameters !== undefined) task.parameters = r.parameters;
+            released.push({ id: r.id, task });
+            const output: JsonObject = { Released: true };
+            if (r.parameters !== undefined) output['Parameters'] = r.parameters;
+            updates.push({ taskId: r.id, status: isCallback(task.mode) ? 'Waiting' : 'Scheduled', output });
+          }
+          if (updates.length === 0 && !event) continue;
+          await this.commitControl(d, now(), updates.length > 0 ? { taskUpdates: updates } : {}, pendingAck, event);
+          for (const { id, task } of released) this.launch(d, id, task);
+          break;
+        }
+        case 'progress': {
+          const task = d.tasks.get(decision.taskId);
+          if (!task) continue;
+          task.progress = decision.progress;
+          await this.commitControl(d, now(), { taskUpdates: [{ taskId: decision.taskId, status: 'Waiting', output: { Progress: decision.progress } }] }, pendingAck, event);
+          break;
+        }
+        case 'end':
+          await this.endDriver(d, decision.status, decision.error, decision.output, pendingAck, event);
+          break;
+        case 'abort':
+          for (const id of decision.taskIds) d.tasks.get(id)?.controller?.abort(new FlowrunError(decision.error.Code, decision.error.Detail, { retryable: false }));
+          if (!event) continue;
+          await this.commitControl(d, now(), {}, pendingAck, event);
+          break;
+        default: {
+          const unhandled: never = decision;
+          throw new Error(`unhandled decision ${JSON.stringify(unhandled)}`);
+        }
+      }
+      // the first commit consumes the signal and records the event
+      pendingAck = undefined;
+      event = undefined;
+    }
+    if (d.dead) return;
+    if (event) await this.commitControl(d, now(), {}, pendingAck, event);
+    else if (pendingAck) await this.store.ackSignals(pendingAck);
+  }
+
+  /** Commits a change that is not an interpreter step (task holds, releases, progress, an event). */
+  private async commitControl(d: Driver, now: number, change: Pick<StepCommit, 'taskUpdates'>, ack?: number[], event?: ControlEvent): Promise<void> {
+    const commit: StepCommit = { leaseOwner: this.owner, now, status: this.storedStatus(d, d.state.status, [...d.tasks].map(([id, t]) => viewOf(id, t))), ...change };
+    if (ack && ack.length > 0) commit.ackSignals = ack;
+    let state = d.state;
+    if (event) {
+      state = withEventCount(d.state, d.state.eventCount + 1);
+      const e: NewHistoryRecord = { eventId: state.eventCount, type: event.type, time: now };
+      if (event.step !== undefined) e.step = event.step;
+      if (event.detail !== undefined) e.detail = event.detail;
+      commit.state = state;
+      commit.events = [e];
+    }
+    await this.commitWithRetry(d.id, commit);
+    d.state = state;
+    d.status = commit.status;
+  }
+
+  /** Ends a driven execution at once with `status` (recorded), cancelling its open tasks. */
+  private async endDriver(d: Driver, status: 'Succeeded' | 'Failed' | 'Stopped', error: ErrorInfo | undefined, output: JsonObject | undefined, ack?: number[], event?: ControlEvent): Promise<void> {
+    const now = this.clock.now();
+    let eventCount = d.state.eventCount;
+    const events: NewHistoryRecord[] = [];
+    if (event) {
+      const e: NewHistoryRecord = { eventId: ++eventCount, type: event.type, time: now };
+      if (event.step !== undefined) e.step = event.step;
+      if (event.detail !== undefined) e.detail = event.detail;
+      events.push(e);
+    }
+    const type = status === 'Succeeded' ? 'ExecutionSucceeded' : status === 'Failed' ? 'ExecutionFailed' : 'ExecutionStopped';
+    events.push({ eventId: ++eventCount, type, time: now, ...(error ? { detail: { Code: error.Code, Detail: error.Detail } } : {}) });
+    const state: ExecutionState = { ...d.state, status, stoppedAt: now, eventCount };
+    if (error) state.error = error;
+    else delete state.error;
+    if (output) state.output = output;
+    const stored = this.storedStatus(d, status, []);
+    await this.commitWithRetry(d.id, {
+      leaseOwner: this.owner,
+      now,
+      state,
+      status: stored,
+      ...(error ? { error } : {}),
+      ...(output ? { output } : {}),
+      stoppedAt: now,
+      events,
+      taskUpdates: [...d.tasks.keys()].map((taskId) => ({ taskId, status: 'Cancelled', endedAt: now })),
+      ...(ack && ack.length > 0 ? { ackSignals: ack } : {}),
+    });
+    d.state = state;
+    d.status = stored;
+    this.finish(d);
+  }
+
+  /** The status written to the store. */
+  private storedStatus(d: Driver, status: ExecutionStatus, open: readonly OpenTaskView[]): string {
+    if (!d.hooks?.status) return status;
+    return d.hooks.status(this.view(d), status, open);
+  }
+
+  /** What hooks see of a driver (`state`: another state than the driver's, e.g. after a step). */
+  private view(d: Driver, state: ExecutionState = d.state): DrivenExecution {
+    const tasks = new Map<number, OpenTaskView>();
+    for (const [id, t] of d.tasks) tasks.set(id, viewOf(id, t));
+    return { id: d.id, kind: d.meta.kind, name: d.meta.name, mode: d.meta.mode, tags: d.meta.tags, parentId: d.meta.parentId, state, tasks };
   }
 
   private async commitWithRetry(executionId: string, commit: StepCommit): Promise<void> {
@@ -546,11 +850,12 @@ export class DurableRunner {
   private async failDriver(d: Driver, error: ErrorInfo, ack?: number[]): Promise<void> {
     const now = this.clock.now();
     const state: ExecutionState = { ...d.state, status: 'Failed', error, stoppedAt: now, eventCount: d.state.eventCount + 1 };
+    const stored = this.storedStatus(d, 'Failed', []);
     await this.store.commitStep(d.id, {
       leaseOwner: this.owner,
       now,
       state,
-      status: 'Failed',
+      status: stored,
       error,
       stoppedAt: now,
       events: [{ eventId: state.eventCount, type: 'ExecutionFailed', time: now, detail: { Code: error.Code, Detail: error.Detail } }],
@@ -558,6 +863,7 @@ export class DurableRunner {
       ...(ack ? { ackSignals: ack } : {}),
     });
     d.state = state;
+    d.status = stored;
     this.log.error({ executionId: d.id, code: error.Code, detail: error.Detail }, 'execution failed');
     this.finish(d);
   }
@@ -651,6 +957,8 @@ export class DurableRunner {
           scheduleEventId: ids?.shift(),
         };
         const entry: { task: OpenTask; token?: string } = { task };
+        const hold = d.hooks?.holdTask?.(this.view(d, s), { id: c.id, path: c.path, stateName: c.stateName, action: c.action, mode: c.mode, parameters: c.parameters, retryCount: c.retryCount });
+        if (hold) task.hold = hold;
         if (isCallback(c.mode)) {
           entry.token = c.taskToken ?? newUuid();
           if (c.timeoutMs !== undefined && c.timeoutMs > 0) timers.set(c.id, { timerId: c.id, kind: 'taskTimeout', dueAt: now + c.timeoutMs, path: [...c.path] });
@@ -684,9 +992,10 @@ export class DurableRunner {
         path: [...task.path],
         parameters: task.parameters,
         retryCount: task.retryCount,
-        status: cancelledNew.has(id) ? 'Cancelled' : isCallback(task.mode) ? 'Waiting' : 'Scheduled',
+        status: cancelledNew.has(id) ? 'Cancelled' : isCallback(task.mode) || task.hold ? 'Waiting' : 'Scheduled',
         startedAt: now,
       };
+      if (task.hold && !cancelledNew.has(id)) record.output = { Hold: task.hold };
       if (cancelledNew.has(id)) record.endedAt = now;
       if (task.timeoutMs !== undefined) record.timeoutMs = task.timeoutMs;
       if (token !== undefined) record.token = token;
@@ -698,6 +1007,17 @@ export class DurableRunner {
     if (timers.size > 0) commit.addTimers = [...timers.values()];
     if (removeTimers.length > 0) commit.removeTimers = removeTimers;
     if (item?.ack && item.ack.length > 0) commit.ackSignals = item.ack;
+    if (d.hooks?.status && s.status === 'Running') {
+      // the tasks open once this step is carried out
+      const open: OpenTaskView[] = [];
+      const answeredId = input && (input.type === 'TaskSucceeded' || input.type === 'TaskFailed') ? input.id : undefined;
+      for (const [id, t] of d.tasks) if (id !== answeredId && !cancels.includes(id)) open.push(viewOf(id, t));
+      for (const [id, { task }] of starts) if (!cancelledNew.has(id)) open.push(viewOf(id, task));
+      commit.status = d.hooks.status(this.view(d, s), s.status, open);
+    } else if (d.hooks?.status) {
+      commit.status = d.hooks.status(this.view(d, s), s.status, []);
+    }
+    d.hooks?.afterStep?.(this.view(d, s), result, commit);
     return { commit, input, starts, cancelledNew, timers: [...timers.values()], cancels, commands: result.commands };
   }
 
@@ -726,7 +1046,8 @@ export class DurableRunner {
     for (const [id, { task }] of plan.starts) {
       if (plan.cancelledNew.has(id)) continue;
       d.tasks.set(id, task);
-      this.launch(d, id, task);
+      // a held task starts when the hooks release it
+      if (!task.hold) this.launch(d, id, task);
     }
     for (const t of plan.timers) this.scheduleTimer(d, t.timerId, t.kind, t.dueAt, t.path);
   }
@@ -734,8 +1055,10 @@ export class DurableRunner {
   private launch(d: Driver, id: number, task: OpenTask): void {
     const controller = new AbortController();
     task.controller = controller;
+    const context = d.hooks?.taskContext?.(this.view(d)) ?? { depth: 0, flowChain: [d.state.flowName] };
+    const run = d.hooks?.tasks ?? this.tasks;
     const call = Promise.resolve().then(() =>
-      this.tasks({
+      run({
         action: task.action,
         parameters: task.parameters,
         ...(task.timeoutMs !== undefined ? { timeoutMs: task.timeoutMs } : {}),
@@ -745,8 +1068,8 @@ export class DurableRunner {
           executionName: d.state.executionName,
           stateName: task.stateName,
           retryCount: task.retryCount,
-          depth: 0,
-          flowChain: [d.state.flowName],
+          depth: context.depth,
+          flowChain: context.flowChain,
         },
       }),
     );
@@ -806,8 +1129,17 @@ export class DurableRunner {
   /** The execution finished (committed): forget it here. */
   private finish(d: Driver): void {
     this.kill(d, 'the execution has ended');
-    this.log.info({ executionId: d.id, status: d.state.status }, 'execution finished');
-    this.emitFinished({ id: d.id, status: d.state.status });
+    this.log.info({ executionId: d.id, status: d.status }, 'execution finished');
+    this.notifyFinished(d);
+  }
+
+  private notifyFinished(d: Driver): void {
+    try {
+      d.hooks?.finished?.(this.view(d), d.status);
+    } catch (err) {
+      this.log.error({ err, executionId: d.id }, 'a finished hook threw');
+    }
+    this.emitFinished({ id: d.id, status: d.status });
   }
 
   /** Stops driving an execution here: aborts its tasks and timers, drops queued inputs. */
@@ -857,6 +1189,10 @@ export class DurableRunner {
       const d = this.drivers.get(s.executionId);
       if (!d || d.dead || d.seenSignals.has(s.id)) continue;
       d.seenSignals.add(s.id);
+      if (s.type !== SignalTypes.Stop && s.type !== SignalTypes.ReportTask && d.hooks?.signal) {
+        this.enqueue(d, { signal: s });
+        continue;
+      }
       const input = this.signalInput(d, s);
       if (input) this.enqueue(d, { input, ack: [s.id] });
       else ackOnly.push(s.id);
@@ -974,7 +1310,7 @@ export async function sleepUntil(clock: Clock, at: number, signal: AbortSignal):
 }
 
 function openTaskOf(t: TaskRecord): OpenTask {
-  return {
+  const task: OpenTask = {
     path: t.path,
     action: t.action,
     mode: t.mode,
@@ -984,6 +1320,53 @@ function openTaskOf(t: TaskRecord): OpenTask {
     retryCount: t.retryCount,
     scheduleEventId: t.scheduleEventId,
   };
+  // What hooks left on the open task (see commitControl): a hold, progress, released parameters.
+  const kept = t.output;
+  if (kept !== undefined && isJsonObject(kept)) {
+    const hold = kept['Hold'];
+    const progress = kept['Progress'];
+    if (hold !== undefined && isJsonObject(hold) && t.status === 'Waiting') task.hold = hold;
+    if (progress !== undefined && isJsonObject(progress)) task.progress = progress;
+    if (kept['Released'] === true && kept['Parameters'] !== undefined) task.parameters = kept['Parameters'];
+  }
+  return task;
+}
+
+function viewOf(id: number, t: OpenTask): OpenTaskView {
+  return {
+    id,
+    path: t.path,
+    stateName: t.stateName,
+    action: t.action,
+    mode: t.mode,
+    parameters: t.parameters,
+    retryCount: t.retryCount,
+    hold: t.hold,
+    progress: t.progress,
+    running: t.controller !== undefined && !t.controller.signal.aborted,
+  };
+}
+
+function withEventCount(state: ExecutionState, eventCount: number): ExecutionState {
+  return { ...state, eventCount };
+}
+
+/** The frame at `path` (child indexes from the root), if it exists. */
+function frameAt(state: ExecutionState, path: readonly number[]): Frame | undefined {
+  let frame: Frame | undefined = state.root;
+  for (const i of path) {
+    frame = frame?.kids?.[i] ?? undefined;
+    if (!frame) return undefined;
+  }
+  return frame;
+}
+
+/** Whether a step that failed the task at `path` retries it (same node, waiting to run it again). */
+function retries(before: ExecutionState, after: ExecutionState, path: readonly number[]): boolean {
+  const was = frameAt(before, path);
+  const now = frameAt(after, path);
+  if (!was || !now || after.status !== 'Running') return false;
+  return now.scope === was.scope && now.node === was.node && (now.phase === 'retry' || (now.phase === 'task' && now.waitId !== was.waitId));
 }
 
 const taskKey = (stateName: string | undefined, path: readonly number[] | undefined): string => `${stateName ?? ''}\u0000${(path ?? []).join('.')}`;

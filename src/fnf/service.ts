@@ -4,9 +4,9 @@
  * recent executions with their history. Methods take and return FnF API shapes (PascalCase
  * fields, ISO-8601 times) and throw FlowrunErrors whose codes are FnF API error codes.
  */
+import PQueue from 'p-queue';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { FLOW_FILE_PATTERN } from '../flow/catalog.js';
 import { compileFlow, FlowDefinitionError } from '../flow/compile.js';
@@ -144,7 +144,27 @@ export interface ServiceStats {
 }
 
 const EXECUTION_STATUSES: readonly ExecutionStatusName[] = ['Running', 'Succeeded', 'Failed', 'TimedOut', 'Stopped'];
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** Epoch ms → ISO-8601; remembers the last conversion (StartedTime and StoppedTime often share it). */
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+const iso = (ms: number): string => {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+};
+
+/**
+ * The same string, flattened: V8 builds UUIDs (and template literals) as trees of concatenated
+ * pieces, about 30 per execution name. An execution name is kept as long as its execution (and
+ * in the window after it): flattening it once frees the pieces (about 1 KB per execution) and
+ * makes hashing it (window Map keys) cheaper. Converting a string to a number flattens it.
+ */
+function flatString(s: string): string {
+  Number(s);
+  return s;
+}
 
 function checkName(value: string, field: string): void {
   if (!NAME_PATTERN.test(value)) {
@@ -239,6 +259,7 @@ export class FlowService {
   private readonly clock: Clock;
   private readonly keepHistory: boolean;
   private readonly logger: Logger | undefined;
+  /** Running executions (at most `maxConcurrentExecutions`) and the ones waiting for a slot. */
   private readonly queue: PQueue;
   /** Executions admitted (running or waiting). */
   private admitted = 0;
@@ -254,13 +275,13 @@ export class FlowService {
     this.clock = options.runtime.clock;
     this.store = options.store ?? new InMemoryFlowStore();
     this.maxConcurrentExecutions = positive(options.maxConcurrentExecutions ?? DEFAULT_MAX_CONCURRENT_EXECUTIONS, 'maxConcurrentExecutions');
+    this.queue = new PQueue({ concurrency: this.maxConcurrentExecutions });
     this.maxQueuedExecutions = nonNegative(options.maxQueuedExecutions ?? DEFAULT_MAX_QUEUED_EXECUTIONS, 'maxQueuedExecutions');
     this.executionTimeoutMs = positive(options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS, 'executionTimeoutMs');
     this.maxInputBytes = positive(options.maxInputBytes ?? MAX_EXECUTION_INPUT_BYTES, 'maxInputBytes');
     this.window = new ExecutionWindow(nonNegative(options.executionWindow ?? DEFAULT_EXECUTION_WINDOW, 'executionWindow'));
     this.keepHistory = options.keepHistory ?? true;
     this.logger = options.logger;
-    this.queue = new PQueue({ concurrency: this.maxConcurrentExecutions });
   }
 
   // ----------------------------------------------------------------------------------------- flows
@@ -456,11 +477,15 @@ export class FlowService {
   // ------------------------------------------------------------------------------------ executions
 
   /**
-   * Runs an express flow to its end and answers like StartSyncExecution. Aborting `signal` (the
+   * Runs an express flow to its end and answers like StartSyncExecution. Aborting `cancel` (the
    * client went away) stops the execution. Throws ResourceThrottled at once when every execution
    * slot and every queue place is taken.
+   *
+   * `cancel` may be the caller's AbortController rather than its signal: the service then uses it
+   * as the execution's own controller (and may abort it itself, e.g. at shutdown) instead of
+   * making a second one linked to the signal.
    */
-  async startSyncExecution(p: StartSyncExecutionParams, signal?: AbortSignal): Promise<SyncExecutionView> {
+  async startSyncExecution(p: StartSyncExecutionParams, cancel?: AbortSignal | AbortController): Promise<SyncExecutionView> {
     if (this.closing) throw fnfError(FnfErrorCodes.ResourceThrottled, { reason: 'The server is shutting down.' });
     checkName(p.FlowName, 'FlowName');
     if (p.ExecutionName !== undefined) checkName(p.ExecutionName, 'ExecutionName');
@@ -474,35 +499,47 @@ export class FlowService {
         reason: `${this.maxConcurrentExecutions} executions are running and ${this.maxQueuedExecutions} are waiting.`,
       });
     }
-    const name = `${p.ExecutionName ?? newUuid()}:${newUuid()}`;
-    const controller = new AbortController();
-    const execSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
-    // The queue sees its own signal, aborted only while the execution waits: p-queue would also
-    // reject a running job on abort, but a running execution must end (Stopped) and answer.
-    const waiting = new AbortController();
-    let started = false;
-    const onAbort = (): void => {
-      if (!started) waiting.abort(execSignal.reason);
-    };
-    if (execSignal.aborted) onAbort();
-    else execSignal.addEventListener('abort', onAbort, { once: true });
+    const name = flatString(`${p.ExecutionName ?? newUuid()}:${newUuid()}`);
+    // One controller per execution, aborted by abortAll or by the caller: the caller's own, or one
+    // linked to the caller's signal with a listener (cheaper than AbortSignal.any; the reason is
+    // the same — the first abort's).
+    const given = cancel instanceof AbortController;
+    const controller = given ? cancel : new AbortController();
+    const execSignal = controller.signal;
+    const signal = given ? undefined : cancel;
+    const link = signal ? (): void => controller.abort(signal.reason) : undefined;
+    if (signal?.aborted) controller.abort(signal.reason);
+    else if (link) signal?.addEventListener('abort', link, { once: true });
     this.admitted++;
     this.inFlight.add(controller);
     try {
-      return await this.queue.add(
-        () => {
-          started = true;
-          return this.execute(flow, record, name, input, inputText, execSignal);
-        },
-        { signal: waiting.signal },
-      );
-    } catch (err) {
-      if (started) throw err;
-      throw fnfError(FnfErrorCodes.ResourceThrottled, {
-        reason: this.closing ? 'The server is shutting down.' : 'The execution was cancelled before it started.',
-      });
+      // The queue sees its own signal, aborted only while the execution waits: p-queue would also
+      // reject a running job on abort, but a running execution must end (Stopped) and answer.
+      const waiting = new AbortController();
+      let started = false;
+      const stopWaiting = (): void => {
+        if (!started) waiting.abort(execSignal.reason);
+      };
+      if (execSignal.aborted) stopWaiting();
+      else execSignal.addEventListener('abort', stopWaiting, { once: true });
+      try {
+        return await this.queue.add(
+          () => {
+            started = true;
+            return this.execute(flow, record, name, input, inputText, execSignal);
+          },
+          { signal: waiting.signal },
+        );
+      } catch (err) {
+        if (started) throw err;
+        throw fnfError(FnfErrorCodes.ResourceThrottled, {
+          reason: this.closing ? 'The server is shutting down.' : 'The execution was cancelled before it started.',
+        });
+      } finally {
+        execSignal.removeEventListener('abort', stopWaiting);
+      }
     } finally {
-      execSignal.removeEventListener('abort', onAbort);
+      if (link) signal?.removeEventListener('abort', link);
       this.inFlight.delete(controller);
       this.admitted--;
       if (this.admitted === 0) this.notifyIdle();
@@ -557,7 +594,7 @@ export class FlowService {
         signal,
         executionName: name,
         timeoutMs: this.executionTimeoutMs,
-        ...(events ? { onEvent: (e) => events.push(e) } : {}),
+        ...(events ? { events } : {}),
       });
       const view: SyncExecutionView = {
         FlowName: record.Name,

@@ -27,9 +27,10 @@ export class ExecutionWindow {
     return this.byName.size;
   }
 
-  /** Records a new execution (evicting the oldest when full). */
+  /** Records a new execution (evicting the oldest when full). `record` becomes the entry (not copied). */
   add(record: Omit<ExecutionRecord, 'seq'>): ExecutionRecord {
-    const entry: ExecutionRecord = { ...record, seq: ++this.seq };
+    const entry = record as ExecutionRecord;
+    entry.seq = ++this.seq;
     if (this.capacity <= 0) return entry;
     while (this.byName.size >= this.capacity) {
       const oldest = this.byName.keys().next();

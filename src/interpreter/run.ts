@@ -28,6 +28,12 @@ export interface RunOptions {
   history?: boolean;
   /** Called with each history event as it happens (implies history). */
   onEvent?: (event: HistoryEvent) => void;
+  /**
+   * Append each history event to this array as it happens (implies history); it is then the
+   * result's `events`. Lets a caller that keeps the history (the execution window) hold the only
+   * copy, readable while the execution runs, without a callback per event.
+   */
+  events?: HistoryEvent[];
   /** Child-execution nesting depth and the chain of flow names above this execution. */
   depth?: number;
   flowChain?: readonly string[];
@@ -41,28 +47,30 @@ export interface ExecutionResult {
   error?: ErrorInfo;
   startedAt: number;
   stoppedAt: number;
-  /** History events (empty unless `history` or `onEvent` was given). */
+  /** History events (empty unless `history`, `onEvent` or `events` was given). */
   events: HistoryEvent[];
 }
 
 const noop = (): void => {};
 
+/** Appends a step's history events (and hands each to `onEvent`). */
+function record(events: HistoryEvent[], batch: readonly HistoryEvent[], onEvent: ((event: HistoryEvent) => void) | undefined): void {
+  for (const e of batch) {
+    events.push(e);
+    onEvent?.(e);
+  }
+}
+
 export async function runExecution(flow: CompiledFlow, input: JsonObject, options: RunOptions): Promise<ExecutionResult> {
   const clock = options.clock ?? systemClock;
-  const history = options.history === true || options.onEvent !== undefined;
+  const history = options.history === true || options.onEvent !== undefined || options.events !== undefined;
   const executionName = options.executionName ?? newUuid();
   const timeoutMs = options.timeoutMs ?? (flow.mode === 'Express' ? EXPRESS_EXECUTION_TIMEOUT_MS : STANDARD_EXECUTION_TIMEOUT_MS);
-  const events: HistoryEvent[] = [];
-  const record = (batch: HistoryEvent[]): void => {
-    if (!history) return;
-    for (const e of batch) {
-      events.push(e);
-      options.onEvent?.(e);
-    }
-  };
+  const events: HistoryEvent[] = options.events ?? [];
+  const onEvent = options.onEvent;
 
   const first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history });
-  record(first.events);
+  if (history) record(events, first.events, onEvent);
   let state: ExecutionState = first.state;
   if (state.status !== 'Running') return result(state, events);
 
@@ -133,9 +141,10 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
         head = 0;
       }
       if ('id' in item) pending.delete(item.id);
-      const next = step(flow, state, item, clock.now(), { history });
+      // in place: the loop never looks at an earlier state again (no O(items) frame copies)
+      const next = step(flow, state, item, clock.now(), { history, inPlace: true });
       state = next.state;
-      record(next.events);
+      if (history) record(events, next.events, onEvent);
       apply(next.commands);
     }
   } finally {

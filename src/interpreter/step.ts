@@ -3,8 +3,11 @@
  * history events). It never sleeps, calls actions, reads the clock or touches storage; runners do.
  *
  * The state passed in is never mutated: frames on the path to the frame an input concerns are
- * copied first (copy-on-write), frames created during the step are fresh. Everything a step
- * leaves behind is plain JSON.
+ * copied first (copy-on-write), frames created during the step are fresh — unless the caller asks
+ * for `inPlace` (the in-memory run loop, which never looks back). Everything a step leaves behind
+ * is plain JSON; the per-state fields a step clears on every transition (`input`, `waitId`,
+ * `ruleRetries`) are set to undefined, which JSON leaves out, rather than deleted: deleting them
+ * put every frame into V8's slow dictionary mode (a third of the run loop's time).
  */
 import type { EvalScope } from '../flow/expr/index.js';
 import { END } from '../flow/graph.js';
@@ -128,7 +131,7 @@ function enter(x: Ctx, frame: Frame, path: readonly number[]): void {
   }
   emit(x, 'StepEntered', node.name, path);
   frame.retries = 0;
-  delete frame.ruleRetries;
+  frame.ruleRetries = undefined;
   let input = frame.raw;
   if (node.input) {
     try {
@@ -373,8 +376,8 @@ function complete(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[],
     }
   }
   emit(x, 'StepSucceeded', node.name, path);
-  delete frame.input;
-  delete frame.waitId;
+  frame.input = undefined;
+  frame.waitId = undefined;
   if (node.kind === 'Succeed' || node.next === END) {
     frame.output = output;
     frame.phase = 'done';
@@ -409,7 +412,7 @@ export function retryDelayMs(rule: RetryPolicy, attempt: number): number {
 /** The node failed with `error`: retry, catch, or fail the frame. First matching rule wins. */
 function fail(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[], error: ErrorInfo): void {
   emit(x, 'StepFailed', node.name, path, { Code: error.Code, Detail: error.Detail });
-  delete frame.waitId;
+  frame.waitId = undefined;
   const limitError = error.Code === ErrorNames.EventLimitExceeded;
   for (let r = 0; r < node.retry.length && !limitError; r++) {
     const rule = node.retry[r] as RetryPolicy;
@@ -431,7 +434,7 @@ function fail(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[], err
     try {
       const output = checkObject(rule.output(new NodeScope(x, node, frame, frame.input ?? frame.raw, undefined, error)), 'catch output', node.name);
       emit(x, 'StepCaught', node.name, path, x.keep ? { Code: error.Code, Next: nodeName(x, frame, rule.next) } : undefined);
-      delete frame.input;
+      frame.input = undefined;
       frame.node = rule.next;
       frame.raw = output;
       frame.phase = 'enter';
@@ -441,7 +444,7 @@ function fail(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[], err
     }
     return;
   }
-  delete frame.input;
+  frame.input = undefined;
   frame.error = error;
   frame.phase = 'failed';
 }
@@ -463,6 +466,19 @@ function copyPath(state: ExecutionState, path: readonly number[]): Frame[] | und
     current.kids[i] = copy;
     frames.push(copy);
     current = copy;
+  }
+  return frames;
+}
+
+/** The frames from the root to `path`, as they are (in-place stepping); undefined if the path is gone. */
+function framesOnPath(state: ExecutionState, path: readonly number[]): Frame[] | undefined {
+  let current = state.root;
+  const frames = [current];
+  for (const i of path) {
+    const kid = current.kids?.[i];
+    if (!kid) return undefined;
+    frames.push(kid);
+    current = kid;
   }
   return frames;
 }
@@ -569,7 +585,7 @@ export function step(flow: CompiledFlow, previous: ExecutionState, input: StepIn
     default:
       break;
   }
-  const frames = copyPath(state, input.path);
+  const frames = options.inPlace === true ? framesOnPath(state, input.path) : copyPath(state, input.path);
   const leaf = frames?.[frames.length - 1];
   if (!frames || !leaf || leaf.waitId !== input.id) return { state: previous, commands: [], events: [] };
   const node = nodeOf(x, leaf);

@@ -161,4 +161,11 @@ export interface StepResult {
 export interface StepOptions {
   /** Keep history events (they are always counted). */
   history?: boolean;
+  /**
+   * `step` changes the frames of the state passed in instead of copying those on the input's
+   * path first. Only for a caller that never looks at an earlier state again (the in-memory run
+   * loop): copying a Map frame costs O(items) per step. Default false: the state passed in is
+   * left as it was (durable runners checkpoint it).
+   */
+  inPlace?: boolean;
 }

@@ -166,7 +166,7 @@ export function storeContract(adapter: string, open: () => Promise<StoreFixture>
           name: x.name,
           status: 'Running',
           input: { a: 1 },
-          state: x.state,
+          state: JSON.parse(JSON.stringify(x.state)) as unknown, // stored as JSON text
           startedAt: x.startedAt,
           updatedAt: x.startedAt,
           parentId: 'parent-1',
