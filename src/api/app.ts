@@ -5,6 +5,8 @@
  *   parameters merged from the query and a form-encoded (or JSON) body; `Version` is required.
  * - Path style (flowrun's convenience): `POST /<Action>` with a JSON body (query parameters merge
  *   in too); `Version` is optional, checked when given.
+ * - `Version: 2019-06-01` is the OOS API (./oos-actions.ts, when `deps.oos` is given); see
+ *   `routeProduct` there for the rule without a Version.
  *
  * Every response is JSON with `RequestId` (also in the `x-acs-request-id` header). Errors are
  * `{RequestId, HostId, Code, Message}` with the catalog's status; success bodies never hold `Code`.
@@ -16,29 +18,48 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FlowService } from '../fnf/service.js';
 import type { StandardFlowService } from '../executions/standard-flows.js';
+import type { OosExecutionService } from '../executions/oos/index.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
 import { newUuid } from '../shared/ids.js';
 import { API_VERSION, isActionName, runAction, validateParams } from './actions.js';
 import type { ActionContext, ActionName } from './actions.js';
 import { bodyKind, DEFAULT_BODY_LIMIT_BYTES, parseBody, readBody } from './body.js';
+import type { BodyKind } from './body.js';
 import { apiError, renderError } from './errors.js';
+import { callerOf, isOosActionName, routeProduct, runOosAction, validateOosParams } from './oos-actions.js';
+import type { OosActionName } from './oos-actions.js';
 
 /** What an {@link Authenticator} sees of a request. */
 export interface AuthRequest {
-  action: ActionName;
+  action: ActionName | OosActionName;
   style: 'rpc' | 'path';
   method: string;
   /** Query and body parameters, merged (decoded). */
   params: Readonly<Record<string, unknown>>;
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request target as received, percent-encoded: path and query string (`req.originalUrl`). */
+  url: string;
+  /** How the body was parsed (undefined: no body). */
+  bodyKind: BodyKind | undefined;
+  /** The parsed body parameters (`{}` without a body). */
+  body: Readonly<Record<string, unknown>>;
+  /** The body the parameters were parsed from, as UTF-8 bytes (undefined: no body). */
+  rawBody: Buffer | undefined;
+}
+
+/** The caller an {@link Authenticator} verified; the app keeps it in `res.locals.caller`. */
+export interface AuthenticatedCaller {
+  accountId: string;
+  accessKeyId: string;
 }
 
 /**
  * Checks a request before its action runs; throws an API error (SignatureNotMatch,
- * InvalidAccessKeyID, RequestTimeTooSkewed, AccessDenied, MissingRequiredHeader …) to refuse it.
- * Request signing plugs in here; without one every request is accepted.
+ * InvalidAccessKeyID, RequestTimeTooSkewed, AccessDenied, MissingRequiredHeader …) to refuse it,
+ * or returns the verified caller. Request signing plugs in here (see ./auth.ts); without one
+ * every request is accepted.
  */
-export type Authenticator = (request: AuthRequest) => void | Promise<void>;
+export type Authenticator = (request: AuthRequest) => AuthenticatedCaller | void | Promise<AuthenticatedCaller | void>;
 
 export interface AppDeps {
   service: FlowService;
@@ -51,6 +72,8 @@ export interface AppDeps {
   /** `HostId` of error bodies; default: the request's Host header. */
   hostId?: string;
   authenticate?: Authenticator;
+  /** OOS executions (API 2019-06-01); absent: only FnF is served. */
+  oos?: OosExecutionService;
 }
 
 interface RequestState {
@@ -59,6 +82,8 @@ interface RequestState {
   action?: string;
   note: ActionContext['note'];
   code?: string;
+  /** The verified caller's account (when requests are signed). */
+  account?: string;
   logged: boolean;
 }
 
@@ -104,6 +129,7 @@ export function createApp(deps: AppDeps): Express {
         action: state.action,
         flow: state.note.flow,
         execution: state.note.execution,
+        account: state.account,
         status: res.writableFinished ? res.statusCode : undefined,
         code: state.code,
         aborted: !res.writableFinished || undefined,
@@ -130,7 +156,8 @@ export function createApp(deps: AppDeps): Express {
     if (match) state.action = match[1];
 
     const kind = bodyKind(req, style);
-    const body = kind ? parseBody(await readBody(req, bodyLimit), kind) : {};
+    const text = kind ? await readBody(req, bodyLimit) : undefined;
+    const body = kind && text !== undefined ? parseBody(text, kind) : {};
     // the parsed body is a fresh object: it is the parameters as is when there is no query string
     const params: Record<string, unknown> = req.originalUrl.includes('?') ? { ...queryParams(req.originalUrl), ...body } : body;
 
@@ -138,21 +165,46 @@ export function createApp(deps: AppDeps): Express {
     if (typeof action !== 'string' || action === '') throw apiError('MissingRequiredParams', { args: ['Action'] });
     state.action = action;
     const version = params['Version'] ?? firstHeader(req.headers['x-acs-version']);
+    const authenticate = async (name: ActionName | OosActionName): Promise<AuthenticatedCaller | undefined> => {
+      if (!deps.authenticate) return undefined;
+      const rawBody = text === undefined ? undefined : Buffer.from(text, 'utf8');
+      const caller = await deps.authenticate({ action: name, style, method: req.method, params, headers: req.headers, url: req.originalUrl, bodyKind: kind, body, rawBody });
+      if (!caller) return undefined;
+      res.locals['caller'] = caller;
+      state.account = caller.accountId;
+      return caller;
+    };
+    // Version picks the product: 2019-06-01 → OOS, 2019-03-15 → FnF. Without a Version (path style
+    // only), a name FnF serves (StartExecution, ListExecutions…) is FnF's, any other OOS name OOS's.
+    if (deps.oos && routeProduct(version, style, action) === 'oos') {
+      if (!isOosActionName(action)) throw apiError('InvalidAction.NotFound');
+      const verified = await authenticate(action);
+      // a verified caller is who approves (NotifyExecution), not a parameter it may set
+      const caller = verified ? verified.accessKeyId : callerOf(params, req.headers);
+      const result = await runOosAction(action, validateOosParams(action, params), { oos: deps.oos, caller, note: state.note });
+      res.status(200).json({ RequestId: state.requestId, ...result });
+      return;
+    }
     if (version !== API_VERSION && (style === 'rpc' || (version !== undefined && version !== ''))) {
       throw apiError('APIVersionNotSupported', { args: [typeof version === 'string' && version !== '' ? version : '(none)'] });
     }
     if (!isActionName(action)) throw apiError('ActionNotSupported', { args: [action.slice(0, 200)] });
-    if (deps.authenticate) await deps.authenticate({ action, style, method: req.method, params, headers: req.headers });
+    await authenticate(action);
 
     const typed = validateParams(action, params);
+    // The action may hand the controller to the service, which may abort it too (shutdown): whether
+    // the client went away is kept apart.
     const controller = new AbortController();
+    let clientGone = false;
     const onClose = (): void => {
-      if (!res.writableFinished) controller.abort(new FlowrunError(ErrorNames.Cancelled, 'the client closed the connection'));
+      if (res.writableFinished) return;
+      clientGone = true;
+      controller.abort(new FlowrunError(ErrorNames.Cancelled, 'the client closed the connection'));
     };
     res.once('close', onClose);
     try {
-      const result = await runAction(action, typed, { service, standard: deps.standard, signal: controller.signal, note: state.note });
-      if (controller.signal.aborted) return; // nobody is listening
+      const result = await runAction(action, typed, { service, standard: deps.standard, signal: controller.signal, controller, note: state.note });
+      if (clientGone) return; // nobody is listening
       res.status(200).json({ RequestId: state.requestId, ...result });
     } finally {
       res.off('close', onClose);

@@ -1,7 +1,8 @@
 /**
  * Configuration of `flowrun serve` from command-line options and environment variables
  * (options win): FLOWRUN_PORT, FLOWRUN_HOST, FLOWRUN_FLOWS_DIR, FLOWRUN_FUNCTIONS_DIR,
- * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH, FLOWRUN_DATA_DIR, FLOWRUN_DATABASE_URL, FLOWRUN_INSTANCE_ID.
+ * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH, FLOWRUN_DATA_DIR, FLOWRUN_DATABASE_URL, FLOWRUN_INSTANCE_ID,
+ * FLOWRUN_ACCESS_KEYS_FILE, FLOWRUN_INSECURE.
  */
 import { join } from 'node:path';
 import { DEFAULT_FLOWS_DIR } from '../runtime.js';
@@ -19,6 +20,9 @@ export interface ServeOptions {
   dataDir?: string;
   databaseUrl?: string;
   instanceId?: string;
+  /** `--access-keys FILE` */
+  accessKeys?: string;
+  insecure?: boolean;
 }
 
 export const ENV = {
@@ -31,9 +35,16 @@ export const ENV = {
   dataDir: 'FLOWRUN_DATA_DIR',
   databaseUrl: 'FLOWRUN_DATABASE_URL',
   instanceId: 'FLOWRUN_INSTANCE_ID',
+  accessKeysFile: 'FLOWRUN_ACCESS_KEYS_FILE',
+  insecure: 'FLOWRUN_INSECURE',
 } as const;
 
 export class ConfigError extends Error {}
+
+function flag(option: boolean | undefined, envValue: string | undefined): boolean {
+  const value = nonEmpty(envValue);
+  return option === true || (value !== undefined && !/^(0|false|no|off)$/i.test(value));
+}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
@@ -53,8 +64,9 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
   const functionsDir = nonEmpty(options.functions) ?? nonEmpty(env[ENV.functionsDir]) ?? join(flowsDir, 'functions');
   const logLevel = (nonEmpty(options.logLevel) ?? nonEmpty(env[ENV.logLevel]) ?? DEFAULT_LOG_LEVEL).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-  const watchEnv = nonEmpty(env[ENV.watch]);
-  const watch = options.watch === true || (watchEnv !== undefined && !/^(0|false|no|off)$/i.test(watchEnv));
+  const watch = flag(options.watch, env[ENV.watch]);
+  const accessKeysFile = nonEmpty(options.accessKeys) ?? nonEmpty(env[ENV.accessKeysFile]);
+  const insecure = flag(options.insecure, env[ENV.insecure]);
   const databaseUrl = nonEmpty(options.databaseUrl) ?? nonEmpty(env[ENV.databaseUrl]);
   const dataDir = nonEmpty(options.dataDir) ?? nonEmpty(env[ENV.dataDir]) ?? DEFAULT_DATA_DIR;
   const instanceId = nonEmpty(options.instanceId) ?? nonEmpty(env[ENV.instanceId]);
@@ -67,5 +79,7 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
     watch,
     ...(databaseUrl !== undefined ? { databaseUrl } : { dataDir }),
     ...(instanceId !== undefined ? { instanceId } : {}),
+    ...(accessKeysFile !== undefined ? { accessKeysFile } : {}),
+    ...(insecure ? { insecure } : {}),
   };
 }

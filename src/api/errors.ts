@@ -2,10 +2,13 @@
  * THE error catalog of the HTTP API: every error code with its HTTP status and message template
  * (`%s` placeholders). Route handlers never pick a status: they throw an error with a code (see
  * {@link apiError}) and the one error middleware renders it from this table. The first fifteen
- * rows are seed 004's table (StartSyncExecution); the rest are flowrun's additions.
+ * rows are seed 004's table (StartSyncExecution); then flowrun's additions; then the OOS
+ * (2019-06-01) codes of seeds 000–003 (`oosSeeds` says which pages list them) and OOS additions.
  */
 import { apiFailure, errorParts } from '../fnf/errors.js';
 import type { ApiErrorParts, FnfErrorCode } from '../fnf/errors.js';
+import type { OosExecutionErrorCode } from '../executions/oos/errors.js';
+import type { AuthErrorCode } from '../auth/errors.js';
 import { FlowrunError } from '../shared/errors.js';
 
 export type ApiErrorCode =
@@ -25,7 +28,31 @@ export type ApiErrorCode =
   | 'ResourceThrottled'
   | 'InternalServerError'
   | 'ExecutionNotExists'
-  | 'FlowAlreadyExists';
+  | 'FlowAlreadyExists'
+  | 'SignatureNonceUsed'
+  | OosApiErrorCode;
+
+/** The codes of the OOS API (2019-06-01): seeds 000–003 and flowrun's OOS additions. */
+export type OosApiErrorCode =
+  | 'InvalidVersion'
+  | 'InvalidAction.NotFound'
+  | 'User.NoPermission'
+  | 'InvalidStsToken'
+  | 'ExpiredStsToken'
+  | 'InvalidAccountType'
+  | 'AssumeRoleFailed'
+  | 'QuotaExceed'
+  | 'TemplateValidationError'
+  | 'MissingExecutionParameter'
+  | 'UnknownExecutionParameter'
+  | 'EntityNotExists.Template'
+  | 'EntityNotExist.Execution'
+  | 'EntityNotExist.TaskExecution'
+  | 'ExecutionCancelFailed'
+  | 'InvalidParameter'
+  | 'EntityNotExists.Execution'
+  | 'EntityAlreadyExists.Template'
+  | 'ExecutionNotifyFailed';
 
 export interface ApiErrorSpec {
   /** HTTP status of the response. */
@@ -36,6 +63,8 @@ export interface ApiErrorSpec {
   meaning: string;
   /** True for codes seed 004 lists; false for flowrun's additions. */
   seed: boolean;
+  /** OOS codes: the seed pages (000–003) whose error table lists the code; [] for flowrun's OOS additions. */
+  oosSeeds?: readonly string[];
 }
 
 export const API_ERRORS: { readonly [C in ApiErrorCode]: ApiErrorSpec } = {
@@ -141,11 +170,155 @@ export const API_ERRORS: { readonly [C in ApiErrorCode]: ApiErrorSpec } = {
     meaning: 'CreateFlow with a name that is taken.',
     seed: false,
   },
+  SignatureNonceUsed: {
+    status: 400,
+    message: 'Specified signature nonce was used already.',
+    meaning: 'With access keys configured: a `SignatureNonce` (or `x-acs-signature-nonce`) the same AccessKey already used within the 15-minute replay window (Alibaba Cloud gateway code).',
+    seed: false,
+  },
+  // OOS (2019-06-01): seeds 000 NotifyExecution, 001 StartExecution, 002 CancelExecution, 003 ListResourceExecutionStatus
+  InvalidVersion: {
+    status: 400,
+    message: 'Specified parameter Version is not valid.',
+    meaning: 'OOS: the `Version` is not valid (reserved: flowrun routes unknown versions to FnF, which answers APIVersionNotSupported).',
+    seed: false,
+    oosSeeds: ['000', '001', '002'],
+  },
+  'InvalidAction.NotFound': {
+    status: 400,
+    message: 'Specified api is not found, please check your url and method.',
+    meaning: 'OOS: an `Action` that OOS does not serve, with `Version` 2019-06-01.',
+    seed: false,
+    oosSeeds: ['000', '001', '002'],
+  },
+  'User.NoPermission': {
+    status: 401,
+    message: 'User has no permission to do the action: (%s)',
+    meaning: 'OOS: RAM denial (reserved; no RAM locally). Seed 000 lists 400, seeds 001 and 002 list 401: flowrun uses 401.',
+    seed: false,
+    oosSeeds: ['000', '001', '002'],
+  },
+  InvalidStsToken: {
+    status: 400,
+    message: 'Invalid STS token to do the action: (%s)',
+    meaning: 'OOS: invalid STS token (reserved for request signing).',
+    seed: false,
+    oosSeeds: ['000', '001', '002'],
+  },
+  ExpiredStsToken: {
+    status: 400,
+    message: 'Expired STS token to do the action: (%s)',
+    meaning: 'OOS: expired STS token (reserved for request signing).',
+    seed: false,
+    oosSeeds: ['000', '001', '002'],
+  },
+  InvalidAccountType: {
+    status: 400,
+    message: 'The account type (%s) was not supported.',
+    meaning: 'OOS: unsupported account type (reserved; no accounts locally).',
+    seed: false,
+    oosSeeds: ['000', '001', '002'],
+  },
+  AssumeRoleFailed: {
+    status: 400,
+    message: 'Assume role failed %s.',
+    meaning: 'OOS: the RAM role could not be assumed (reserved; no RAM locally).',
+    seed: false,
+    oosSeeds: ['001'],
+  },
+  QuotaExceed: {
+    status: 403,
+    message: 'The Quota (%s) exceeded (%s).',
+    meaning: 'OOS StartExecution past the configured number of running executions (default 100).',
+    seed: false,
+    oosSeeds: ['001'],
+  },
+  TemplateValidationError: {
+    status: 400,
+    message: '%s',
+    meaning: 'OOS: template content that does not validate (every problem listed with its JSON pointer), or StartExecution parameters that break their constraints.',
+    seed: false,
+    oosSeeds: ['001'],
+  },
+  MissingExecutionParameter: {
+    status: 400,
+    message: 'The parameter %s was not provided in template.',
+    meaning: 'OOS StartExecution: a template parameter without Default was not given.',
+    seed: false,
+    oosSeeds: ['001'],
+  },
+  UnknownExecutionParameter: {
+    status: 400,
+    message: 'The parameter %s was not defined in template.',
+    meaning: 'OOS StartExecution: a parameter the template does not declare.',
+    seed: false,
+    oosSeeds: ['001'],
+  },
+  'EntityNotExists.Template': {
+    status: 404,
+    message: 'The specified template %s does not exist.',
+    meaning: 'OOS: no template (or template version) of that name.',
+    seed: false,
+    oosSeeds: ['001'],
+  },
+  'EntityNotExist.Execution': {
+    status: 404,
+    message: 'The specific execution %s does not exist.',
+    meaning: 'OOS: no execution of that id (NotifyExecution, CancelExecution and the other execution APIs).',
+    seed: false,
+    oosSeeds: ['000', '002'],
+  },
+  'EntityNotExist.TaskExecution': {
+    status: 404,
+    message: 'The specific task execution %s does not exist.',
+    meaning: 'OOS: no task execution of that id (NotifyExecution, ListTaskExecutions, ListExecutionLogs).',
+    seed: false,
+    oosSeeds: ['000'],
+  },
+  ExecutionCancelFailed: {
+    status: 403,
+    message: 'Execution cancel failed %s',
+    meaning: 'OOS CancelExecution on an execution that has already finished.',
+    seed: false,
+    oosSeeds: ['002'],
+  },
+  InvalidParameter: {
+    status: 400,
+    message: 'The parameter is invalid.',
+    meaning: 'OOS: a parameter is missing or malformed (MaxResults out of range, bad NextToken, bad Mode, Tags…); the message says which.',
+    seed: false,
+    oosSeeds: ['003'],
+  },
+  'EntityNotExists.Execution': {
+    status: 404,
+    message: 'The specified execution does not exist.',
+    meaning: 'OOS ListResourceExecutionStatus: no execution of that id (the spelling of seed 003).',
+    seed: false,
+    oosSeeds: ['003'],
+  },
+  'EntityAlreadyExists.Template': {
+    status: 409,
+    message: 'The template %s already exists.',
+    meaning: 'OOS CreateTemplate with a name that is taken.',
+    seed: false,
+    oosSeeds: [],
+  },
+  ExecutionNotifyFailed: {
+    status: 400,
+    message: 'NotifyType %s cannot be applied to execution %s:',
+    meaning: 'OOS NotifyExecution with a NotifyType the execution does not wait for (e.g. Approve while nothing waits for an approval, ExecuteTask outside Debug mode); the message says why.',
+    seed: false,
+    oosSeeds: [],
+  },
 };
 
 /** Compile-time check: every code the flow service raises is in the catalog. */
 type Extends<A extends B, B> = A;
 export type ServiceCodesAreCatalogued = Extends<FnfErrorCode, ApiErrorCode>;
+/** Compile-time check: every code the OOS execution service raises is in the catalog. */
+export type OosCodesAreCatalogued = Extends<OosExecutionErrorCode, ApiErrorCode>;
+/** Compile-time check: every code request authentication (src/auth) raises is in the catalog. */
+export type AuthCodesAreCatalogued = Extends<AuthErrorCode, ApiErrorCode>;
 
 export function isApiErrorCode(code: string): code is ApiErrorCode {
   return Object.hasOwn(API_ERRORS, code);

@@ -2,10 +2,18 @@
  * `startServer(config)`: runtime + flow service + app + HTTP listener (+ flows folder watcher),
  * used by `flowrun serve` and by tests. `close()` shuts down gracefully: stop accepting, let
  * executions in flight finish up to a deadline, stop the rest, then close every connection.
+ *
+ * Secure by default: with access keys (`accessKeysFile` / `accessKeys`) every request must be
+ * signed (./auth.ts); without them the server listens on a loopback address only, unless
+ * `insecure` is set (then it warns). See docs/security.md.
  */
 import { createServer } from 'node:http';
+import { isIP } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { newUuid } from '../shared/ids.js';
+import { API_ERRORS, formatTemplate } from './errors.js';
 import { join, resolve } from 'node:path';
 import type { Express } from 'express';
 import pino from 'pino';
@@ -25,6 +33,9 @@ import type { ExecutionStore } from '../executions/store.js';
 import { DefinitionFlowStore } from '../fnf/definition-store.js';
 import { openExecutionStore, openSqliteStore } from '../store/index.js';
 import type { Authenticator } from './app.js';
+import { loadAccessKeys } from '../auth/index.js';
+import type { AccessKeyStore } from '../auth/index.js';
+import { createSignatureAuthenticator } from './auth.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -70,8 +81,96 @@ export interface ServerConfig extends Omit<FlowServiceOptions, 'runtime' | 'stor
   databaseUrl?: string;
   /** Stable id of this instance for execution leases (default: a new UUID per start). */
   instanceId?: string;
+  /** A custom request check (counts as authentication for the loopback rule); not with access keys. */
   authenticate?: Authenticator;
   hostId?: string;
+  /** JSON file of `{AccessKeyId, AccessKeySecret, AccountId}`: every request must then be signed. */
+  accessKeysFile?: string;
+  /** The access keys themselves (instead of a file; embedding and tests). */
+  accessKeys?: AccessKeyStore;
+  /** Live signature nonces remembered at most (default 200,000); past that, signed requests get 429. */
+  maxNonceEntries?: number;
+  /** Listen on a non-loopback address without authentication (logs a warning). */
+  insecure?: boolean;
+  /**
+   * Let V8 switch a regular expression that backtracks excessively to its linear-time engine
+   * (`--enable-experimental-regexp-engine-on-excessive-backtracks`, process-wide). Default true:
+   * flows and templates carry user-written patterns (`regexMatchString`, `AllowedPattern`).
+   */
+  linearRegExpFallback?: boolean;
+}
+
+/** startServer refuses to listen on a non-loopback address without authentication. */
+export class InsecureBindError extends Error {
+  override name = 'InsecureBindError';
+}
+
+/** Whether `host` is a loopback address: 127.0.0.0/8, ::1 (also IPv4-mapped), or `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) !== 6) return false;
+  // normalise (0:0:0:0:0:0:0:1, ::ffff:127.0.0.1 …) the way URL does
+  const normal = new URL(`http://[${h}]/`).hostname.replace(/^\[(.*)\]$/, '$1');
+  return normal === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(normal);
+}
+
+/** Whether the configuration makes every request authenticated. */
+export function hasAuthentication(config: Pick<ServerConfig, 'accessKeysFile' | 'accessKeys' | 'authenticate'>): boolean {
+  return config.accessKeysFile !== undefined || config.accessKeys !== undefined || config.authenticate !== undefined;
+}
+
+/**
+ * The secure-by-default rule: without authentication, only a loopback address may be bound,
+ * unless `insecure` is set. Throws {@link InsecureBindError}; returns whether the binding is the
+ * insecure kind (the caller warns).
+ */
+export function checkBinding(config: Pick<ServerConfig, 'host' | 'insecure' | 'accessKeysFile' | 'accessKeys' | 'authenticate'>): { insecure: boolean } {
+  const host = config.host ?? DEFAULT_HOST;
+  if (hasAuthentication(config) || isLoopbackHost(host)) return { insecure: false };
+  if (config.insecure) return { insecure: true };
+  throw new InsecureBindError(
+    `refusing to listen on ${host === '' ? 'every address' : host} without access keys: anyone who can reach it could create and run flows. ` +
+      'Give --access-keys FILE (FLOWRUN_ACCESS_KEYS_FILE) so every request must be signed, listen on a loopback address (127.0.0.1, ::1, localhost), ' +
+      'or pass --insecure (FLOWRUN_INSECURE=1) to accept the risk.',
+  );
+}
+
+/**
+ * Requests Node's HTTP parser refuses before the app sees them (headers over `maxHeaderSize`,
+ * malformed request lines or headers …) are answered with a catalogued JSON error too, instead of
+ * Node's bare `400`/`431`: EntityTooLarge for oversized headers, InvalidArgument otherwise. The
+ * connection is closed afterwards.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    // a response already started on this connection, or nobody to answer: just close it
+    if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'EntityTooLarge' : 'InvalidArgument';
+    const message =
+      code === 'EntityTooLarge'
+        ? 'The request line and headers are too large.'
+        : `${formatTemplate(API_ERRORS.InvalidArgument.message)} The HTTP request is malformed${err.code ? ` (${err.code})` : ''}.`;
+    const requestId = newUuid();
+    const body = JSON.stringify({ RequestId: requestId, HostId: 'flowrun', Code: code, Message: message });
+    socket.end(
+      `HTTP/1.1 ${API_ERRORS[code].status} Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nx-acs-request-id: ${requestId}\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+let regExpFallbackSet = false;
+
+/** See {@link ServerConfig.linearRegExpFallback}. */
+export function enableLinearRegExpFallback(): void {
+  if (regExpFallbackSet) return;
+  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+  regExpFallbackSet = true;
 }
 
 export interface RunningServer {
@@ -92,6 +191,12 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig = {}): Promise<RunningServer> {
+  if (config.authenticate && (config.accessKeys !== undefined || config.accessKeysFile !== undefined)) {
+    throw new TypeError('startServer: give access keys or a custom authenticate function, not both');
+  }
+  const binding = checkBinding(config);
+  const keys = config.accessKeys ?? (config.accessKeysFile !== undefined ? await loadAccessKeys(config.accessKeysFile) : undefined);
+  if (config.linearRegExpFallback !== false) enableLinearRegExpFallback();
   const logger = config.logger ?? pino({ level: config.logLevel ?? DEFAULT_LOG_LEVEL });
   const flowsDir = resolve(config.flowsDir ?? DEFAULT_FLOWS_DIR);
   const functionsDir = resolve(config.functionsDir ?? join(flowsDir, 'functions'));
@@ -144,20 +249,29 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
         ...(config.onFlowChange ? { onChange: config.onFlowChange } : {}),
       })
     : undefined;
+  // --watch also reloads a local function when its file changes (the next call loads it again)
+  const functionWatcher = config.watch
+    ? runtime.engine.functions?.watch({ onChange: (name) => logger.info({ function: name ?? '(all)' }, 'local function changed; reloading it') })
+    : undefined;
 
   const resumed = await runner.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed executions from their last checkpoint');
   runner.startBackground();
 
+  const signing = keys
+    ? createSignatureAuthenticator({ keys, clock: runtime.clock, ...(config.maxNonceEntries !== undefined ? { maxNonceEntries: config.maxNonceEntries } : {}) })
+    : undefined;
+  const authenticate = signing?.authenticate ?? config.authenticate;
   const app = createApp({
     service,
     standard,
     logger,
     ...(config.bodyLimitBytes !== undefined ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
-    ...(config.authenticate ? { authenticate: config.authenticate } : {}),
+    ...(authenticate ? { authenticate } : {}),
     ...(config.hostId !== undefined ? { hostId: config.hostId } : {}),
   });
   const server = createServer(app);
+  answerClientErrors(server);
   // responses in flight, so shutdown can ask their connections to close once they are sent
   const responses = new Set<ServerResponse>();
   let shuttingDown = false;
@@ -180,6 +294,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     });
   } catch (err) {
     watcher?.close();
+    functionWatcher?.close();
     await service.close();
     await runner.close();
     if (ownStore) await executionStore.close();
@@ -189,6 +304,12 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ url }, 'flowrun is listening');
+  if (keys) {
+    for (const warning of keys.warnings) logger.warn({ file: config.accessKeysFile }, warning);
+    logger.info({ accessKeys: keys.size, accounts: keys.accountIds().length, file: config.accessKeysFile }, 'request signing required (RPC V2 or ACS3-HMAC-SHA256)');
+  } else if (binding.insecure) {
+    logger.warn({ url }, 'INSECURE: listening on a non-loopback address without access keys (--insecure): anyone who can reach it can create and run flows, unauthenticated');
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -197,6 +318,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
       shuttingDown = true;
       for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
       watcher?.close();
+      functionWatcher?.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await service.close(config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);

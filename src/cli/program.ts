@@ -8,7 +8,7 @@ import type { ExecutionMode } from '../flow/graph.js';
 import type { HistoryEvent } from '../interpreter/types.js';
 import { ConfigError, serveConfig } from '../api/config.js';
 import type { ServeOptions } from '../api/config.js';
-import { startServer } from '../api/server.js';
+import { checkBinding, startServer } from '../api/server.js';
 import { createRuntime } from '../runtime.js';
 import { loadMockConfig, MockConfigError } from '../engine/mock-config.js';
 import { runMockConfig } from '../interpreter/testing.js';
@@ -189,12 +189,20 @@ export function buildProgram(): Command {
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (env FLOWRUN_DATABASE_URL)')
     .option('--instance-id <id>', 'stable id of this instance for execution leases (env FLOWRUN_INSTANCE_ID, default: a new one per start)')
     .option('--workers <n>', "server processes sharing the port, or 'auto' for one per core (env FLOWRUN_WORKERS, default 1)")
+    .option('--access-keys <file>', 'JSON file of AccessKeys; every request must then be signed (env FLOWRUN_ACCESS_KEYS_FILE)')
+    .option('--insecure', 'allow listening on a non-loopback address without access keys (env FLOWRUN_INSECURE=1)')
     .action(async (opts: ServeOptions & { workers?: string }) => {
       let config;
       let workers: number;
       try {
         config = serveConfig(opts, process.env);
         workers = parseWorkers(opts.workers ?? process.env['FLOWRUN_WORKERS']);
+        checkBinding(config);
+        if (workers > 1 && config.accessKeysFile !== undefined) {
+          throw new Error(
+            '--access-keys cannot be combined with --workers > 1 yet: replay protection remembers signature nonces per process, so a replayed request could reach another worker. Run one worker per port.',
+          );
+        }
       } catch (err) {
         if (err instanceof ConfigError || err instanceof Error) throw new InvalidArgumentError(err.message);
         throw err;

@@ -37,7 +37,7 @@ function docRows(text: string): Map<string, number> {
       header = true;
       continue;
     }
-    const m = /^([A-Za-z]+)$/.exec(cells[1] ?? '');
+    const m = /^([A-Za-z.]+)$/.exec(cells[1] ?? ''); // OOS codes have dots (EntityNotExist.Execution)
     if (header && m && /^\d{3}$/.test(cells[2] ?? '')) {
       expect(rows.has(m[1] as string), `${m[1]} listed twice`).toBe(false);
       rows.set(m[1] as string, Number(cells[2]));
