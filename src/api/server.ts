@@ -7,6 +7,7 @@
  * signed (./auth.ts); without them the server listens on a loopback address only, unless
  * `insecure` is set (then it warns). See docs/security.md.
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
@@ -27,6 +28,7 @@ import { createRuntime, DEFAULT_FLOWS_DIR } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { Clock } from '../shared/clock.js';
 import { createApp } from './app.js';
+import { createOosExecutionService } from '../executions/oos/index.js';
 import { DurableRunner } from '../executions/durable-runner.js';
 import { FlowCompiler, StandardFlowService, storedFlowSource } from '../executions/standard-flows.js';
 import type { ExecutionStore } from '../executions/store.js';
@@ -254,6 +256,25 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     ? runtime.engine.functions?.watch({ onChange: (name) => logger.info({ function: name ?? '(all)' }, 'local function changed; reloading it') })
     : undefined;
 
+  // OOS executions (API 2019-06-01): templates from <flows>/templates, the fixture adapter and
+  // local inventory from <flows>/templates/local when present. The local command runner stays off.
+  const templatesDir = join(flowsDir, 'templates');
+  const localDir = join(templatesDir, 'local');
+  const oos = await createOosExecutionService({
+    store: executionStore,
+    runner,
+    engine: runtime.engine,
+    clock: runtime.clock,
+    logger,
+    config: {
+      templatesDir,
+      ...(existsSync(join(localDir, 'fixtures.yaml')) ? { fixturesPath: join(localDir, 'fixtures.yaml') } : {}),
+      ...(existsSync(join(localDir, 'inventory.yaml')) ? { inventoryPath: join(localDir, 'inventory.yaml') } : {}),
+      commandRunner: { enabled: false },
+    },
+  });
+
+  // after every kind's hooks are in place: resumed template executions need the OOS hooks
   const resumed = await runner.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed executions from their last checkpoint');
   runner.startBackground();
@@ -265,6 +286,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   const app = createApp({
     service,
     standard,
+    oos,
     logger,
     ...(config.bodyLimitBytes !== undefined ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
     ...(authenticate ? { authenticate } : {}),
@@ -297,6 +319,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     functionWatcher?.close();
     await service.close();
     await runner.close();
+    await oos.close();
     if (ownStore) await executionStore.close();
     if (ownRuntime) await runtime.close();
     throw err;
@@ -329,6 +352,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
       await closed;
       clearTimeout(timer);
       await runner.close();
+      await oos.close();
       if (ownStore) await executionStore.close();
       if (ownRuntime) await runtime.close();
       logger.info('stopped');
