@@ -102,9 +102,36 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 /** Parses a body into parameters. Malformed JSON, or JSON that is not an object, is InvalidArgument. */
+/** JSON request bodies may nest objects and arrays at most this deep. */
+export const MAX_BODY_NESTING = 64;
+
+/** Depth of the deepest `{`/`[` nesting in JSON text, counted without parsing (strings skipped). */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
 export function parseBody(text: string, kind: BodyKind): Record<string, unknown> {
   if (kind === 'form') return Object.fromEntries(new URLSearchParams(text));
   if (text.trim() === '') return {};
+  if (nestingDepth(text, MAX_BODY_NESTING) > MAX_BODY_NESTING) {
+    throw apiError('InvalidArgument', { reason: `The request body nests JSON deeper than ${MAX_BODY_NESTING} levels.` });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -5,7 +5,7 @@
  *
  * Secure by default: with access keys (`accessKeysFile` / `accessKeys`) every request must be
  * signed (./auth.ts); without them the server listens on a loopback address only, unless
- * `insecure` is set (then it warns). See docs/security.md.
+ * `insecure` is set (then it warns). See the README, "Security".
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';

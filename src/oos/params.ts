@@ -32,7 +32,9 @@ export interface TemplateParameter {
   declaration: JsonObject;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+// `unicodeRegExp: false`: AllowedPattern regexes compile without the `u` flag, so V8's linear-time
+// fallback (enabled by the server) bounds a catastrophic pattern.
+const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, unicodeRegExp: false });
 
 const JSON_TYPES: Record<ParameterType, string | undefined> = { String: 'string', Number: 'number', Boolean: 'boolean', List: 'array', Json: undefined };
 

@@ -1,6 +1,6 @@
 /**
- * Meta-test: the error catalog (src/api/errors.ts), the README's "## API errors" table (or
- * docs/api-errors.md until it is merged into the README) and seed 004's error table agree.
+ * Meta-test: the error catalog (src/api/errors.ts), the README's "## API errors" table and seed
+ * 004's error table agree.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,14 +13,12 @@ import { FnfErrorCodes } from '../../src/fnf/errors.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECTION = '## API errors';
 
-/** The document that holds the "## API errors" section: README.md once merged, else docs/api-errors.md. */
+/** The README, which holds the "## API errors" section. */
 function errorsDoc(): { path: string; text: string } {
-  for (const path of [join(root, 'README.md'), join(root, 'docs/api-errors.md')]) {
-    if (!existsSync(path)) continue;
-    const text = readFileSync(path, 'utf8');
-    if (text.split('\n').some((l) => l.trim() === SECTION)) return { path, text };
-  }
-  throw new Error(`no "${SECTION}" section in README.md or docs/api-errors.md`);
+  const path = join(root, 'README.md');
+  const text = readFileSync(path, 'utf8');
+  if (!text.split('\n').some((l) => l.trim() === SECTION)) throw new Error(`no "${SECTION}" section in README.md`);
+  return { path, text };
 }
 
 /** Rows `| Code | HTTP status | Meaning |` of the section's table. */

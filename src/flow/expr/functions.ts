@@ -101,10 +101,15 @@ function placeholderMismatch(count: number, given: number): string {
 // not remove the cost of a pathological (backtracking) pattern.
 
 export const MAX_REGEX_SOURCE = 1000;
+/** Backreferences and lookarounds, wherever they appear in the pattern. */
+const UNBOUNDED_REGEX_FEATURE = /\\[1-9]|\\k<|\(\?<?[=!]/;
 export const MAX_REGEX_INPUT = 64 * 1024;
 
 function compileRegex(fn: string, source: string): RegExp {
   if (source.length > MAX_REGEX_SOURCE) fail(fn, `the regular expression is ${source.length} characters long; at most ${MAX_REGEX_SOURCE} are allowed.`);
+  // Patterns must run in linear time (the server turns on V8's linear-time fallback for runaway
+  // backtracking); backreferences and lookarounds defeat it, so they are refused.
+  if (UNBOUNDED_REGEX_FEATURE.test(source)) fail(fn, 'backreferences (\\1, \\k<name>) and lookarounds ((?=, (?!, (?<=, (?<!) are not supported: a pattern must run in linear time.');
   try {
     return new RegExp(source);
   } catch (e) {
