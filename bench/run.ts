@@ -9,17 +9,17 @@
  *   in its own child process, autocannon in this process, 50 connections, fixed duration.
  * - fan-out: Map of 1,000 items, concurrency 40, over a 1 ms local function vs the ideal.
  * - memory-parked: extra RSS per execution with 1,000 executions parked in a Wait state.
- * TODO(issue 8, scenario 4): `scale-out` — `flowrun serve --workers 2` vs `--workers 1` on the
- *   http-sync flow (goal ≥ 1.6x requests/s); needs `--workers`, which has not landed yet.
+ * - scale-out: the real CLI, `flowrun serve --workers 2` vs `--workers 1`, same chain flow.
  * TODO(issue 8, scenario 6): `durable` — OOS StartExecution of a 3-task template to Success on the
  *   embedded store, executions/s vs raw durable SQLite commits of the same size (aim ≥ 0.3x);
- *   needs the durable executions work (src/executions, src/store, src/oos), not landed yet.
+ *   not written yet.
  *
  * `--trials`/`--ms` override every selected scenario's defaults (fan-out and memory-parked do a
  * fixed amount of work per trial and ignore `--ms`). `--cpu-prof` runs the flowrun server of
  * http-sync under `--cpu-prof`, profiles to bench/results/profiles/ (summarize one with
  * `npx tsx bench/profile-top.ts <file>`).
  */
+import { scaleOut } from './scenarios/scale-out.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ import { memoryParked } from './scenarios/memory.js';
 import { goalMet } from './scenarios/types.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/types.js';
 
-const SCENARIOS: Scenario[] = [interpreterChain, interpreterMap, httpSync, fanOut, memoryParked];
+const SCENARIOS: Scenario[] = [interpreterChain, interpreterMap, httpSync, fanOut, memoryParked, scaleOut];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const { values, positionals } = parseArgs({
