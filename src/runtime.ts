@@ -17,8 +17,10 @@ export const DEFAULT_FLOWS_DIR = 'flows';
 
 export interface RuntimeConfig {
   clock?: Clock;
-  /** Folder of local functions for `FC:InvokeFunction` (default flows/functions). */
-  functionsDir?: string;
+  /** Folder of local functions for `FC:InvokeFunction` (default flows/functions); `false`: disabled. */
+  functionsDir?: string | false;
+  /** What `FC.FunctionsDisabled` says when `functionsDir` is false. */
+  disabledFunctionsReason?: string;
   /** Global limit on tasks in flight. */
   maxInFlightTasks?: number;
 }
@@ -38,7 +40,8 @@ export function createRuntime(config: RuntimeConfig = {}): Runtime {
   const flows = new FlowCatalog();
   const engine: TaskEngine = createTaskEngine({
     clock,
-    ...(config.functionsDir ? { functionsDir: config.functionsDir } : {}),
+    ...(config.functionsDir !== undefined && config.functionsDir !== '' ? { functionsDir: config.functionsDir } : {}),
+    ...(config.disabledFunctionsReason !== undefined ? { disabledFunctionsReason: config.disabledFunctionsReason } : {}),
     ...(config.maxInFlightTasks ? { maxInFlight: config.maxInFlightTasks } : {}),
     startChildFlow: async ({ flowName, input, executionName, signal, depth, flowChain }) => {
       const child = flows.get(flowName);

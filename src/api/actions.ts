@@ -222,6 +222,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
       ctx.note.execution = p.ExecutionName;
+      await ctx.service.store.get(p.FlowName); // AccessDenied: another account's flow
       return { ...(await standardService(ctx).stopExecution(p)) };
     },
   },
@@ -242,6 +243,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     schema: object(['FlowName', 'ExecutionNames'], { FlowName: str, ExecutionNames: {} }),
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
+      await ctx.service.store.get(p.FlowName); // AccessDenied: another account's flow
       return { ...(await standardService(ctx).deleteExecutions({ FlowName: p.FlowName, ExecutionNames: executionNames(p.ExecutionNames) })) };
     },
   },

@@ -16,7 +16,8 @@ import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { FlowService } from '../fnf/service.js';
+import type { FlowService, ServiceStats } from '../fnf/service.js';
+import type { TenantServices } from './tenants.js';
 import type { StandardFlowService } from '../executions/standard-flows.js';
 import type { OosExecutionService } from '../executions/oos/index.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
@@ -74,6 +75,13 @@ export interface AppDeps {
   authenticate?: Authenticator;
   /** OOS executions (API 2019-06-01); absent: only FnF is served. */
   oos?: OosExecutionService;
+  /**
+   * Tenant isolation: the services of a verified caller's account (see ./tenants.ts). Absent, or
+   * no verified caller: `service`, `standard` and `oos` serve every request.
+   */
+  tenants?: (account: string) => Promise<TenantServices>;
+  /** Running/queued counts of `GET /health` (default: `service.stats()`). */
+  stats?: () => ServiceStats;
 }
 
 interface RequestState {
@@ -143,7 +151,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.get('/health', (_req: Request, res: Response) => {
-    const { running, queued } = service.stats();
+    const { running, queued } = deps.stats ? deps.stats() : service.stats();
     res.json({ RequestId: stateOf(res).requestId, Status: 'UP', Running: running, Queued: queued });
   });
 
@@ -181,7 +189,8 @@ export function createApp(deps: AppDeps): Express {
       const verified = await authenticate(action);
       // a verified caller is who approves (NotifyExecution), not a parameter it may set
       const caller = verified ? verified.accessKeyId : callerOf(params, req.headers);
-      const result = await runOosAction(action, validateOosParams(action, params), { oos: deps.oos, caller, note: state.note });
+      const oos = verified && deps.tenants ? ((await deps.tenants(verified.accountId)).oos ?? deps.oos) : deps.oos;
+      const result = await runOosAction(action, validateOosParams(action, params), { oos, caller, note: state.note });
       res.status(200).json({ RequestId: state.requestId, ...result });
       return;
     }
@@ -189,7 +198,8 @@ export function createApp(deps: AppDeps): Express {
       throw apiError('APIVersionNotSupported', { args: [typeof version === 'string' && version !== '' ? version : '(none)'] });
     }
     if (!isActionName(action)) throw apiError('ActionNotSupported', { args: [action.slice(0, 200)] });
-    await authenticate(action);
+    const verified = await authenticate(action);
+    const services: TenantServices = verified && deps.tenants ? await deps.tenants(verified.accountId) : { service, standard: deps.standard };
 
     const typed = validateParams(action, params);
     // The action may hand the controller to the service, which may abort it too (shutdown): whether
@@ -203,7 +213,7 @@ export function createApp(deps: AppDeps): Express {
     };
     res.once('close', onClose);
     try {
-      const result = await runAction(action, typed, { service, standard: deps.standard, signal: controller.signal, controller, note: state.note });
+      const result = await runAction(action, typed, { service: services.service, standard: services.standard, signal: controller.signal, controller, note: state.note });
       if (clientGone) return; // nobody is listening
       res.status(200).json({ RequestId: state.requestId, ...result });
     } finally {

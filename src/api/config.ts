@@ -4,7 +4,6 @@
  * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH, FLOWRUN_DATA_DIR, FLOWRUN_DATABASE_URL, FLOWRUN_INSTANCE_ID,
  * FLOWRUN_ACCESS_KEYS_FILE, FLOWRUN_INSECURE.
  */
-import { join } from 'node:path';
 import { DEFAULT_FLOWS_DIR } from '../runtime.js';
 import { DEFAULT_DATA_DIR } from '../store/index.js';
 import { DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS } from './server.js';
@@ -61,7 +60,8 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
   const port = portText === undefined ? DEFAULT_PORT : parsePort(portText, options.port !== undefined ? '--port' : ENV.port);
   const host = nonEmpty(options.host) ?? nonEmpty(env[ENV.host]) ?? DEFAULT_HOST;
   const flowsDir = nonEmpty(options.flows) ?? nonEmpty(env[ENV.flowsDir]) ?? DEFAULT_FLOWS_DIR;
-  const functionsDir = nonEmpty(options.functions) ?? nonEmpty(env[ENV.functionsDir]) ?? join(flowsDir, 'functions');
+  // no default: local functions are enabled only when a folder is given
+  const functionsDir = nonEmpty(options.functions) ?? nonEmpty(env[ENV.functionsDir]);
   const logLevel = (nonEmpty(options.logLevel) ?? nonEmpty(env[ENV.logLevel]) ?? DEFAULT_LOG_LEVEL).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const watch = flag(options.watch, env[ENV.watch]);
@@ -74,7 +74,7 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
     port,
     host,
     flowsDir,
-    functionsDir,
+    ...(functionsDir !== undefined ? { functionsDir } : {}),
     logLevel,
     watch,
     ...(databaseUrl !== undefined ? { databaseUrl } : { dataDir }),

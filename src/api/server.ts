@@ -38,6 +38,9 @@ import type { Authenticator } from './app.js';
 import { loadAccessKeys } from '../auth/index.js';
 import type { AccessKeyStore } from '../auth/index.js';
 import { createSignatureAuthenticator } from './auth.js';
+import { TenantRegistry } from './tenants.js';
+import { TenantFlowStore } from '../fnf/tenant-store.js';
+import { FlowCatalog } from '../flow/catalog.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -46,6 +49,9 @@ export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
 /** After executions have ended, how long shutdown waits for their responses to be written. */
 export const CONNECTION_CLOSE_GRACE_MS = 2_000;
+/** What FC.FunctionsDisabled says on a server started without a functions directory. */
+export const FUNCTIONS_DISABLED_REASON =
+  'local functions are not enabled on this server; the operator enables them with --functions DIR (FLOWRUN_FUNCTIONS_DIR, startServer functionsDir)';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface ServerConfig extends Omit<FlowServiceOptions, 'runtime' | 'store' | 'logger'> {
@@ -54,7 +60,10 @@ export interface ServerConfig extends Omit<FlowServiceOptions, 'runtime' | 'stor
   host?: string;
   /** Flow files loaded at start (default `flows`). */
   flowsDir?: string;
-  /** Local functions for FC:InvokeFunction (default `<flowsDir>/functions`). */
+  /**
+   * Local functions for FC:InvokeFunction. Absent: local functions are disabled (FC:InvokeFunction
+   * fails with `FC.FunctionsDisabled`); running code from a folder is the operator's explicit choice.
+   */
   functionsDir?: string;
   logLevel?: string;
   /** Reload changed flow files. */
@@ -201,9 +210,12 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   if (config.linearRegExpFallback !== false) enableLinearRegExpFallback();
   const logger = config.logger ?? pino({ level: config.logLevel ?? DEFAULT_LOG_LEVEL });
   const flowsDir = resolve(config.flowsDir ?? DEFAULT_FLOWS_DIR);
-  const functionsDir = resolve(config.functionsDir ?? join(flowsDir, 'functions'));
+  // local functions run only when the operator names their folder (see the README, "Security")
+  const functionsDir = config.functionsDir !== undefined && config.functionsDir !== '' ? resolve(config.functionsDir) : undefined;
   const ownRuntime = config.runtime === undefined;
-  const runtime = config.runtime ?? createRuntime({ functionsDir, ...(config.clock ? { clock: config.clock } : {}) });
+  const runtime =
+    config.runtime ??
+    createRuntime({ functionsDir: functionsDir ?? false, disabledFunctionsReason: FUNCTIONS_DISABLED_REASON, ...(config.clock ? { clock: config.clock } : {}) });
   const ownStore = config.executionStore === undefined;
   const executionStore =
     config.executionStore ??
@@ -225,17 +237,15 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     ...(config.instanceId !== undefined ? { owner: config.instanceId } : {}),
   });
   const standard = new StandardFlowService({ store: executionStore, runner, clock: runtime.clock, compiler });
-  const service = new FlowService({
-    runtime,
-    logger,
-    store: flowStore,
+  const serviceLimits = {
     ...(config.maxConcurrentExecutions !== undefined ? { maxConcurrentExecutions: config.maxConcurrentExecutions } : {}),
     ...(config.maxQueuedExecutions !== undefined ? { maxQueuedExecutions: config.maxQueuedExecutions } : {}),
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
     ...(config.executionWindow !== undefined ? { executionWindow: config.executionWindow } : {}),
     ...(config.keepHistory !== undefined ? { keepHistory: config.keepHistory } : {}),
     ...(config.maxInputBytes !== undefined ? { maxInputBytes: config.maxInputBytes } : {}),
-  });
+  };
+  const service = new FlowService({ runtime, logger, store: flowStore, ...serviceLimits });
 
   const results = await service.loadDirectory(flowsDir);
   for (const r of results) {
@@ -279,6 +289,23 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   if (resumed > 0) logger.info({ resumed }, 'resumed executions from their last checkpoint');
   runner.startBackground();
 
+  // Tenant isolation (only meaningful with access keys): each verified account gets its own
+  // services over the shared store, runner and engine (./tenants.ts). Its flows stay out of the
+  // runtime's catalog of child flows (FnF:StartSyncExecution tasks call shared flows only).
+  const tenants = new TenantRegistry({ service, standard, oos }, async (account) => {
+    const own = await DefinitionFlowStore.open(executionStore, runtime.clock, account);
+    return {
+      service: new FlowService({
+        runtime: { ...runtime, flows: new FlowCatalog() },
+        logger: logger.child({ account }),
+        store: new TenantFlowStore(own, flowStore, executionStore, account),
+        ...serviceLimits,
+      }),
+      standard: new StandardFlowService({ store: executionStore, runner, clock: runtime.clock, compiler, account }),
+      oos: oos.forAccount(account),
+    };
+  });
+
   const signing = keys
     ? createSignatureAuthenticator({ keys, clock: runtime.clock, ...(config.maxNonceEntries !== undefined ? { maxNonceEntries: config.maxNonceEntries } : {}) })
     : undefined;
@@ -288,6 +315,8 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     standard,
     oos,
     logger,
+    tenants: tenants.get,
+    stats: tenants.stats,
     ...(config.bodyLimitBytes !== undefined ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
     ...(authenticate ? { authenticate } : {}),
     ...(config.hostId !== undefined ? { hostId: config.hostId } : {}),
@@ -344,7 +373,8 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
       functionWatcher?.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await service.close(config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      const grace = config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      await Promise.all([service.close(grace), ...tenants.tenants().map((t) => t.service.close(grace))]);
       // responses of the last executions are being written: give them a moment, then cut
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), CONNECTION_CLOSE_GRACE_MS);

@@ -182,7 +182,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port to listen on (env FLOWRUN_PORT, default 8080)')
     .option('--host <host>', 'address to listen on (env FLOWRUN_HOST, default 127.0.0.1)')
     .option('--flows <dir>', 'folder of flow files loaded at start (env FLOWRUN_FLOWS_DIR, default flows)')
-    .option('--functions <dir>', 'folder of local functions for FC:InvokeFunction (env FLOWRUN_FUNCTIONS_DIR, default <flows>/functions)')
+    .option('--functions <dir>', 'folder of local functions for FC:InvokeFunction (env FLOWRUN_FUNCTIONS_DIR; default: none, local functions are disabled)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env FLOWRUN_LOG_LEVEL, default info)')
     .option('--watch', 'reload a flow file when it changes (env FLOWRUN_WATCH=1)')
     .option('--data-dir <dir>', 'folder of the embedded SQLite database (env FLOWRUN_DATA_DIR, default ./data)')

@@ -29,8 +29,13 @@ export interface TaskEngineOptions {
   registry?: ActionRegistry;
   /** Global concurrency limit (default {@link DEFAULT_MAX_IN_FLIGHT_TASKS}). */
   maxInFlight?: number;
-  /** Local functions directory for `FC:InvokeFunction` (default {@link DEFAULT_FUNCTIONS_DIR}). */
-  functionsDir?: string;
+  /**
+   * Local functions directory for `FC:InvokeFunction` (default {@link DEFAULT_FUNCTIONS_DIR});
+   * `false` disables local functions (`FC.FunctionsDisabled`).
+   */
+  functionsDir?: string | false;
+  /** The sentence `FC.FunctionsDisabled` gives when `functionsDir` is false. */
+  disabledFunctionsReason?: string;
   logger?: Logger;
   /** Runs child flows for `FnF:StartSyncExecution` (absent: that action fails). */
   startChildFlow?: ChildFlowStarter;
@@ -71,6 +76,7 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
     registry = new ActionRegistry();
     functions = registerBuiltinActions(registry, {
       functionsDir: options.functionsDir ?? DEFAULT_FUNCTIONS_DIR,
+      ...(options.disabledFunctionsReason !== undefined ? { disabledFunctionsReason: options.disabledFunctionsReason } : {}),
       startChildFlow: options.startChildFlow,
       maxChildDepth: options.maxChildDepth ?? DEFAULT_MAX_CHILD_DEPTH,
       logger,

@@ -16,6 +16,8 @@ export const EngineErrorNames = {
   FcInvalidArgument: 'FC.InvalidArgument',
   /** FC:InvokeFunction: the module failed to load or exports no handler. Not retryable. */
   FcFunctionLoadFailed: 'FC.FunctionLoadFailed',
+  /** FC:InvokeFunction: local functions are not enabled on this server (`--functions DIR`). Not retryable. */
+  FcFunctionsDisabled: 'FC.FunctionsDisabled',
   /** FC:InvokeFunction: the handler threw a plain `Error` (no `errorType`, no specific name). */
   FcFunctionError: 'FC.FunctionError',
   /** FnF:StartSyncExecution: the child would be deeper than the engine allows. Not retryable. */

@@ -69,6 +69,20 @@ export interface FunctionLoader {
   close(): void;
 }
 
+/**
+ * A loader that runs nothing: every `load` rejects with `FC.FunctionsDisabled` and `reason` (a
+ * server started without a functions directory: local functions are the operator's explicit choice).
+ */
+export function createDisabledFunctionLoader(reason: string): FunctionLoader {
+  return {
+    dir: '',
+    load: (name) => Promise.reject(new FlowrunError(EngineErrorNames.FcFunctionsDisabled, `function '${name}' cannot run: ${reason}`, { retryable: false })),
+    invalidate: () => undefined,
+    watch: () => ({ close: () => undefined }),
+    close: () => undefined,
+  };
+}
+
 export function createFunctionLoader(dir: string, options: { logger?: Logger } = {}): FunctionLoader {
   const root = path.resolve(dir);
   const cache = new Map<string, Promise<LoadedFunction>>();

@@ -20,6 +20,7 @@ import { newUuid } from '../shared/ids.js';
 import { isJsonObject, jsonByteLength, jsonTypeName } from '../shared/json.js';
 import type { Json, JsonObject } from '../shared/json.js';
 import { MAX_STATE_IO_BYTES, NAME_PATTERN } from '../shared/limits.js';
+import { apiFailure } from '../fnf/errors.js';
 import { SignalTypes } from './durable-runner.js';
 import type { DurableRunner } from './durable-runner.js';
 import { isFinishedStatus } from './store.js';
@@ -236,6 +237,8 @@ export const API_EVENT_TYPE: { readonly [T in HistoryEventType]: ApiEventType } 
 // ---------------------------------------------------------------------------------------------
 
 export interface StandardFlowDefinition {
+  /** The account holding the definition ('' shared; absent: ''). */
+  account?: string;
   name: string;
   version: number;
   /** Definition text (YAML or JSON). */
@@ -247,24 +250,27 @@ export interface StandardFlowDefinition {
 /** Flow definitions by name (current) and by version (to resume an execution). */
 export interface StandardFlowSource {
   current(name: string): Promise<StandardFlowDefinition | undefined>;
-  version(name: string, version: number): Promise<StandardFlowDefinition | undefined>;
+  /** `account`: the execution's (default: the source's own). */
+  version(name: string, version: number, account?: string): Promise<StandardFlowDefinition | undefined>;
 }
 
-/** Flows kept in the execution store's definitions (kind 'flow'). */
+/**
+ * Flows kept in the execution store's definitions (kind 'flow'). With an `account` other than the
+ * shared one (''), a name that account does not hold is read from the shared flows (the flows
+ * folder's files, readable by every account). `version` takes the account of the execution.
+ */
 export function storedFlowSource(store: ExecutionStore, account?: string): StandardFlowSource {
-  const view = (d: { name: string; version: number; content: string; metadata: JsonObject }): StandardFlowDefinition => {
+  const view = (d: { account: string; name: string; version: number; content: string; metadata: JsonObject }): StandardFlowDefinition => {
     const mode = d.metadata['ExecutionMode'];
-    return { name: d.name, version: d.version, definition: d.content, mode: mode === 'Express' || mode === 'Standard' ? mode : undefined };
+    return { account: d.account, name: d.name, version: d.version, definition: d.content, mode: mode === 'Express' || mode === 'Standard' ? mode : undefined };
+  };
+  const read = async (name: string, version: number | undefined, owner: string | undefined): Promise<StandardFlowDefinition | undefined> => {
+    const d = (await store.getDefinition('flow', name, version, owner)) ?? (owner ? await store.getDefinition('flow', name, version, '') : undefined);
+    return d ? view(d) : undefined;
   };
   return {
-    current: async (name) => {
-      const d = await store.getDefinition('flow', name, undefined, account);
-      return d ? view(d) : undefined;
-    },
-    version: async (name, version) => {
-      const d = await store.getDefinition('flow', name, version, account);
-      return d ? view(d) : undefined;
-    },
+    current: (name) => read(name, undefined, account),
+    version: (name, version, owner) => read(name, version, owner ?? account),
   };
 }
 
@@ -279,7 +285,7 @@ export class FlowCompiler {
   ) {}
 
   compile(d: StandardFlowDefinition): CompiledFlow {
-    const key = `${d.name}\u0000${d.version}`;
+    const key = `${d.account ?? ''}\u0000${d.name}\u0000${d.version}`;
     let flow = this.cache.get(key);
     if (!flow) {
       flow = loadFlowText(d.definition, `${d.name}.yaml`, { ...this.options, defaultName: d.name, ...(d.mode ? { mode: d.mode } : {}) });
@@ -292,7 +298,7 @@ export class FlowCompiler {
   /** For {@link DurableRunnerOptions.resolveFlow}: the version an execution runs. */
   readonly resolve = async (execution: ExecutionRecord): Promise<CompiledFlow> => {
     if (execution.kind !== 'flow') throw new Error(`no resolver for ${execution.kind} executions`);
-    const d = await this.source.version(execution.definitionName, execution.definitionVersion);
+    const d = await this.source.version(execution.definitionName, execution.definitionVersion, execution.account);
     if (!d) throw new Error(`flow '${execution.definitionName}' version ${execution.definitionVersion} no longer exists`);
     return this.compile(d);
   };
@@ -500,6 +506,7 @@ export class StandardFlowService {
     if (task.status !== 'Waiting') throw invalid(`the task of TaskToken '${token.slice(0, 64)}' has already completed (${task.status}).`);
     const execution = await this.store.getExecution(task.executionId);
     if (!execution || isFinishedStatus(execution.status)) throw invalid(`the execution of TaskToken '${token.slice(0, 64)}' has already ended.`);
+    if (this.account !== undefined && execution.account !== this.account) throw apiFailure('AccessDenied', { reason: 'The task belongs to another account.' });
     return { executionId: task.executionId, taskId: task.taskId };
   }
 
@@ -543,7 +550,7 @@ export class StandardFlowService {
   private async view(e: ExecutionRecord, metadataOnly = false): Promise<StandardExecutionView> {
     const v: StandardExecutionView = { Name: e.name, FlowName: e.definitionName, Status: e.status, StartedTime: iso(e.startedAt) };
     if (!metadataOnly) {
-      const d = await this.flows.version(e.definitionName, e.definitionVersion);
+      const d = await this.flows.version(e.definitionName, e.definitionVersion, e.account);
       if (d) v.FlowDefinition = d.definition;
       v.Input = JSON.stringify(e.input);
       if (e.output !== undefined && e.status === 'Succeeded') v.Output = JSON.stringify(e.output);

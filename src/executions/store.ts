@@ -296,6 +296,8 @@ export interface ExecutionStore {
   getDefinition(kind: DefinitionKind, name: string, version?: number, account?: string): Promise<DefinitionRecord | undefined>;
   /** Latest version of each definition, by name. */
   listDefinitions(kind: DefinitionKind, options: DefinitionListOptions): Promise<DefinitionRecord[]>;
+  /** The accounts holding a definition of this kind and name (tenant checks: whose is it?). */
+  definitionAccounts(kind: DefinitionKind, name: string): Promise<string[]>;
   /** Every version, oldest first. */
   listDefinitionVersions(kind: DefinitionKind, name: string, account?: string): Promise<DefinitionRecord[]>;
   /** Deletes every version; false when there was none. Executions are kept. */

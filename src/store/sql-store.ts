@@ -311,6 +311,11 @@ export class SqlExecutionStore implements ExecutionStore {
     return rows.map(toDefinition).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  async definitionAccounts(kind: DefinitionKind, name: string): Promise<string[]> {
+    const rows = await this.db.all('SELECT DISTINCT account FROM definitions WHERE kind = ? AND name = ?', [kind, name]);
+    return rows.map((r) => String(r['account']));
+  }
+
   async listDefinitionVersions(kind: DefinitionKind, name: string, account = ''): Promise<DefinitionRecord[]> {
     const rows = await this.db.all('SELECT * FROM definitions WHERE kind = ? AND account = ? AND name = ? ORDER BY version', [kind, account, name]);
     return rows.map(toDefinition);

@@ -202,12 +202,11 @@ describe('--watch', () => {
 });
 
 describe('serve configuration', () => {
-  it('defaults: 127.0.0.1:8080, flows/, flows/functions, info', () => {
+  it('defaults: 127.0.0.1:8080, flows/, no local functions, info', () => {
     expect(serveConfig({}, {})).toEqual({
       port: 8080,
       host: '127.0.0.1',
       flowsDir: 'flows',
-      functionsDir: join('flows', 'functions'),
       logLevel: 'info',
       watch: false,
       dataDir: './data',
@@ -220,7 +219,6 @@ describe('serve configuration', () => {
       port: 9000,
       host: '0.0.0.0',
       flowsDir: 'my-flows',
-      functionsDir: join('my-flows', 'functions'),
       logLevel: 'debug',
       watch: true,
       dataDir: './data',

@@ -33,7 +33,7 @@ describe('serve --watch and local functions', () => {
     const fn = join(dir, 'functions', 'version.js');
     await writeFile(fn, 'export const handler = () => ({ v: 1 });\n');
     await writeFile(join(dir, 'versioned.yaml'), FLOW);
-    const server = await startServer({ port: 0, flowsDir: dir, watch: true, logger: silent });
+    const server = await startServer({ port: 0, flowsDir: dir, functionsDir: join(dir, 'functions'), watch: true, logger: silent });
     cleanups.push(() => server.close());
     const run = async (): Promise<unknown> => {
       const res = await fetch(`${server.url}/StartSyncExecution`, {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createFunctionLoader } from '../functions.js';
+import { createDisabledFunctionLoader, createFunctionLoader } from '../functions.js';
 import type { FunctionLoader } from '../functions.js';
 import type { ActionRegistry } from '../registry.js';
 import type { ChildFlowStarter } from '../types.js';
@@ -10,8 +10,13 @@ import type { HttpRequestActionOptions } from './http.js';
 import { createMockAction } from './mock.js';
 
 export interface BuiltinActionsOptions {
-  /** Directory of local functions for FC:InvokeFunction. */
-  functionsDir: string;
+  /**
+   * Directory of local functions for FC:InvokeFunction; `false`: local functions are disabled
+   * (every call fails with `FC.FunctionsDisabled`, see {@link disabledFunctionsReason}).
+   */
+  functionsDir: string | false;
+  /** The sentence FC.FunctionsDisabled gives (how to enable local functions). */
+  disabledFunctionsReason?: string;
   startChildFlow?: ChildFlowStarter | undefined;
   maxChildDepth: number;
   logger?: Logger | undefined;
@@ -23,7 +28,10 @@ export interface BuiltinActionsOptions {
  * function loader behind FC:InvokeFunction (for `invalidate`/`watch`).
  */
 export function registerBuiltinActions(registry: ActionRegistry, options: BuiltinActionsOptions): { functions: FunctionLoader } {
-  const functions = createFunctionLoader(options.functionsDir, options.logger ? { logger: options.logger } : {});
+  const functions =
+    options.functionsDir === false
+      ? createDisabledFunctionLoader(options.disabledFunctionsReason ?? 'local functions are disabled (no functions directory is configured)')
+      : createFunctionLoader(options.functionsDir, options.logger ? { logger: options.logger } : {});
   registry.register(createHttpRequestAction(options.http));
   registry.register(createInvokeFunctionAction(functions));
   registry.register(createStartSyncExecutionAction({ startChildFlow: options.startChildFlow, maxChildDepth: options.maxChildDepth }));

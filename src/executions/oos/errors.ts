@@ -32,6 +32,8 @@ export const OosExecutionErrorCodes = {
   ExecutionCancelFailed: 'ExecutionCancelFailed',
   /** NotifyExecution with a NotifyType the execution's state does not accept (flowrun). */
   ExecutionNotifyFailed: 'ExecutionNotifyFailed',
+  /** A template or execution of another account (tenant isolation with signed requests). */
+  NoPermission: 'User.NoPermission',
   /** Past the configured number of running executions (seed 001). */
   QuotaExceed: 'QuotaExceed',
 } as const;
@@ -47,6 +49,9 @@ export function oosApiError(code: OosExecutionErrorCode, parts: { args?: readonl
   const text = parts.message ?? [parts.args?.join(', '), parts.reason].filter((s) => s !== undefined && s !== '').join(': ');
   return new FlowrunError(code, text === '' ? code : `${code}: ${text}`, { details });
 }
+
+/** User.NoPermission: `what` belongs to another account. */
+export const noPermission = (what: string): FlowrunError => oosApiError(OosExecutionErrorCodes.NoPermission, { args: [`${what} belongs to another account`] });
 
 /** InvalidParameter with a sentence saying what is wrong. */
 export const invalidParameter = (reason: string): FlowrunError => oosApiError(OosExecutionErrorCodes.InvalidParameter, { reason });

@@ -21,7 +21,7 @@ import { SignalTypes } from '../durable-runner.js';
 import type { DurableRunner } from '../durable-runner.js';
 import { isFinishedStatus } from '../store.js';
 import type { DefinitionRecord, ExecutionRecord, ExecutionStore, HistoryRecord, ResourceStatusRecord, TaskRecord } from '../store.js';
-import { invalidParameter, oosApiError, OosExecutionErrorCodes, OosLifecycleErrorNames } from './errors.js';
+import { invalidParameter, noPermission, oosApiError, OosExecutionErrorCodes, OosLifecycleErrorNames } from './errors.js';
 import { awaitsApproval, holdReason, NOTIFY_SIGNAL, NOTIFY_TYPES } from './hooks.js';
 import type { NotifyPayload, NotifyType } from './hooks.js';
 import { EXECUTION_MODES, LOOP_MODES, metaOf, SAFETY_CHECKS, tagsWithMeta, userTagsOf } from './meta.js';
@@ -277,18 +277,47 @@ export class OosExecutionService {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly options: OosExecutionServiceOptions;
-  /** Compiled templates of the executions driven here (hooks read them). */
-  private readonly live = new Map<string, CompiledTemplate>();
-  private readonly background = new Set<Promise<unknown>>();
+  /** Compiled templates of the executions driven here (hooks read them; shared by every account's service). */
+  private readonly live: Map<string, CompiledTemplate>;
+  private readonly background: Set<Promise<unknown>>;
   private readonly closers: (() => Promise<void>)[] = [];
+  /** The services of other accounts ({@link forAccount}), on the root service. */
+  private readonly tenants: Map<string, OosExecutionService>;
+  private readonly root: OosExecutionService | undefined;
 
-  constructor(options: OosExecutionServiceOptions) {
+  constructor(options: OosExecutionServiceOptions, root?: OosExecutionService) {
     this.options = options;
+    this.root = root;
+    this.live = root ? root.live : new Map();
+    this.background = root ? root.background : new Set();
+    this.tenants = root ? root.tenants : new Map();
     this.store = options.store;
     this.runner = options.runner;
     this.clock = options.clock;
     this.templates = options.templates;
     this.log = options.logger.child({ component: 'oos-executions' });
+  }
+
+  /** This account's id ('' shared/anonymous). */
+  get account(): string {
+    return this.options.account ?? '';
+  }
+
+  /**
+   * The service of `account` (tenant isolation with signed requests): its templates and executions
+   * only, plus the shared templates of the account '' (readable and runnable by every account). It
+   * shares this service's runner hooks, task engine and live state; made once per account.
+   */
+  forAccount(account: string): OosExecutionService {
+    if (account === this.account) return this;
+    const root = this.root ?? this;
+    if (account === root.account) return root;
+    let service = this.tenants.get(account);
+    if (!service) {
+      service = new OosExecutionService({ ...root.options, account, templates: root.templates.forAccount(account) }, root);
+      this.tenants.set(account, service);
+    }
+    return service;
   }
 
   // -------------------------------------------------------------------------------- templates
@@ -304,7 +333,7 @@ export class OosExecutionService {
   }
 
   async deleteTemplate(p: DeleteTemplateParams): Promise<Record<string, never>> {
-    await this.templates.require(p.TemplateName);
+    await this.templates.requireOwn(p.TemplateName);
     if (p.AutoDeleteExecutions === true) {
       const executions = (await this.allExecutions()).filter((e) => e.definitionName === p.TemplateName);
       await this.deleteRecords(executions, true);
@@ -327,11 +356,14 @@ export class OosExecutionService {
     const before = timeParam(p.CreatedDateBefore, 'CreatedDateBefore');
     const after = timeParam(p.CreatedDateAfter, 'CreatedDateAfter');
     const records: DefinitionRecord[] = [];
-    for (let afterName: string | undefined; ; ) {
-      const batch = await this.store.listDefinitions('template', { limit: 500, ...(afterName !== undefined ? { after: afterName } : {}), ...(this.options.account !== undefined ? { account: this.options.account } : {}) });
-      records.push(...batch);
-      if (batch.length < 500) break;
-      afterName = batch[batch.length - 1]?.name;
+    // this account's templates, then the shared ones ('') it does not hide
+    for (const account of this.account === '' ? [this.options.account] : [this.account, '']) {
+      for (let afterName: string | undefined; ; ) {
+        const batch = await this.store.listDefinitions('template', { limit: 500, ...(afterName !== undefined ? { after: afterName } : {}), ...(account !== undefined ? { account } : {}) });
+        records.push(...batch.filter((b) => b.account === this.account || !records.some((r) => r.name === b.name)));
+        if (batch.length < 500) break;
+        afterName = batch[batch.length - 1]?.name;
+      }
     }
     const counts = new Map<string, number>();
     for (const e of await this.allExecutions()) counts.set(e.definitionName, (counts.get(e.definitionName) ?? 0) + 1);
@@ -359,8 +391,8 @@ export class OosExecutionService {
 
   async listTemplateVersions(p: ListTemplateVersionsParams): Promise<{ TemplateVersions: JsonObject[]; MaxResults: number; NextToken?: string }> {
     const limit = maxResults(p.MaxResults, PAGE_10_100);
-    await this.templates.require(p.TemplateName);
-    const versions = (await this.store.listDefinitionVersions('template', p.TemplateName, this.options.account)).reverse();
+    const latest = await this.templates.require(p.TemplateName);
+    const versions = (await this.store.listDefinitionVersions('template', p.TemplateName, latest.account)).reverse();
     const rows = versions.map((r) => {
       const v = this.templates.view(r);
       return { Description: v.Description, TemplateFormat: v.TemplateFormat, TemplateVersion: v.TemplateVersion, UpdatedBy: v.UpdatedBy, UpdatedDate: v.UpdatedDate, VersionName: v.VersionName };
@@ -407,6 +439,7 @@ export class OosExecutionService {
   async startExecution(p: StartExecutionParams): Promise<{ Execution: ExecutionView }> {
     if (p.ClientToken) {
       const existing = await this.store.findExecutionByClientToken(clientTokenKey(p.ClientToken));
+      if (existing && existing.account !== this.account) throw noPermission(`the execution of ClientToken ${p.ClientToken.slice(0, 64)}`);
       if (existing) return { Execution: await this.view(existing, { parametersAsText: true }) };
     }
     const mode = oneOf(p.Mode, EXECUTION_MODES, 'Mode', 'Automatic') as ExecutionModeName;
@@ -753,7 +786,7 @@ export class OosExecutionService {
         const props = def !== undefined && isJsonObject(def) && isJsonObject(def['Properties'] ?? null) ? (def['Properties'] as JsonObject) : {};
         const child = props['TemplateName'];
         if (typeof child !== 'string' || child.includes('{{') || templatePath.includes(child) || child === name) continue;
-        if (!(await this.store.getDefinition('template', child, undefined, this.options.account))) continue;
+        if (!(await this.templates.find(child))) continue;
         await walk(child, [...taskPath, t.name], [...templatePath, name]);
       }
     };
@@ -793,6 +826,7 @@ export class OosExecutionService {
     const limit = maxResults(p.MaxResults, PAGE_10_100);
     const execution = await this.store.getExecution(p.ExecutionId);
     if (!execution || execution.kind !== 'template') throw oosApiError(OosExecutionErrorCodes.ExecutionNotFoundResource, { message: `The specified execution does not exist: ${p.ExecutionId}.` });
+    if (this.options.account !== undefined && execution.account !== this.options.account) throw noPermission(`execution ${p.ExecutionId}`);
     const ids = [execution.id, ...(await this.descendants(execution.id)).map((e) => e.id).sort()];
     let at = 0;
     let after: { taskName: string; resourceId: string } | undefined;
@@ -829,6 +863,8 @@ export class OosExecutionService {
   readonly startChild = async (req: ChildTemplateRequest): Promise<ChildTemplateResult> => {
     const parent = await this.store.getExecution(req.parentExecutionName);
     if (!parent) return { status: 'Failed', error: { Code: 'OOS.ChildExecutionFailed', Detail: `the parent execution ${req.parentExecutionName} is gone` } };
+    // a child runs in its parent's account (its templates, its executions)
+    const owner = this.forAccount(parent.account);
     const pm = metaOf(parent.tags);
     // Idempotent across restarts (the parent's task runs again): an active or successful child of
     // the same task and parameters is waited for again; a failed one is replaced by a new one.
@@ -845,7 +881,7 @@ export class OosExecutionService {
       childId = existing.id;
     } else {
       try {
-        const view = await this.start({
+        const view = await owner.start({
           templateName: req.templateName,
           ...(req.templateVersion ? { templateVersion: req.templateVersion } : {}),
           parameters: req.parameters,
@@ -892,6 +928,7 @@ export class OosExecutionService {
 
   /** For the runner's resume: the flow an execution runs. */
   async resolveFlow(record: ExecutionRecord): Promise<CompiledFlow> {
+    if (record.account !== this.account) return this.forAccount(record.account).resolveFlow(record);
     const meta = metaOf(record.tags);
     if (meta.Content !== undefined) {
       const compiled = this.templates.compile(undefined, meta.Content);
@@ -926,9 +963,8 @@ export class OosExecutionService {
   private async requireExecution(id: string): Promise<ExecutionRecord> {
     if (typeof id !== 'string' || id === '') throw invalidParameter('ExecutionId is required.');
     const e = await this.store.getExecution(id);
-    if (!e || e.kind !== 'template' || (this.options.account !== undefined && e.account !== this.options.account)) {
-      throw oosApiError(OosExecutionErrorCodes.ExecutionNotFound, { args: [id] });
-    }
+    if (!e || e.kind !== 'template') throw oosApiError(OosExecutionErrorCodes.ExecutionNotFound, { args: [id] });
+    if (this.options.account !== undefined && e.account !== this.options.account) throw noPermission(`execution ${id}`);
     return e;
   }
 
@@ -1041,7 +1077,7 @@ export class OosExecutionService {
     let content = meta.Content ?? '';
     let definition: DefinitionRecord | undefined;
     if (meta.Content === undefined) {
-      definition = await this.store.getDefinition('template', record.definitionName, record.definitionVersion, this.options.account);
+      definition = await this.templates.find(record.definitionName, record.definitionVersion);
       content = definition?.content ?? '';
     }
     let template: CompiledTemplate | undefined;

@@ -12,7 +12,7 @@ import type { Clock } from '../../shared/clock.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { Json, JsonObject } from '../../shared/json.js';
 import type { DefinitionRecord, ExecutionStore } from '../store.js';
-import { invalidParameter, oosApiError, OosExecutionErrorCodes } from './errors.js';
+import { invalidParameter, noPermission, oosApiError, OosExecutionErrorCodes } from './errors.js';
 import { observeLoops } from './observe.js';
 import type { LoopObserver } from './observe.js';
 
@@ -128,12 +128,44 @@ export class TemplateRepository {
     return entry;
   }
 
-  /** The given version (default: latest) or EntityNotExists.Template. */
+  /** The same repository for another account. */
+  forAccount(account: string): TemplateRepository {
+    return new TemplateRepository({ ...this.options, account });
+  }
+
+  private get ownAccount(): string {
+    return this.options.account ?? '';
+  }
+
+  /**
+   * The given version (default: latest) of this account's template, else of the shared account's
+   * ('', the templates folder's files: readable by every account).
+   */
+  async find(name: string, version?: number): Promise<DefinitionRecord | undefined> {
+    const own = await this.store.getDefinition('template', name, version, this.options.account);
+    if (own || this.ownAccount === '') return own;
+    return this.store.getDefinition('template', name, version, '');
+  }
+
+  /** Whether an account other than this one and the shared one holds the template. */
+  private async heldElsewhere(name: string): Promise<boolean> {
+    return (await this.store.definitionAccounts('template', name)).some((a) => a !== this.ownAccount && a !== '');
+  }
+
+  /** The given version (default: latest), own or shared; User.NoPermission (another account's) or EntityNotExists.Template. */
   async require(name: string, version?: number): Promise<DefinitionRecord> {
-    const record = await this.store.getDefinition('template', name, version, this.options.account);
+    const record = await this.find(name, version);
     if (!record) {
+      if (await this.heldElsewhere(name)) throw noPermission(`template ${name}`);
       throw oosApiError(OosExecutionErrorCodes.TemplateNotFound, { args: [version === undefined ? name : `${name} (version ${templateVersionName(version)})`] });
     }
+    return record;
+  }
+
+  /** The latest version of a template this account may change: its own (a shared or another account's one is User.NoPermission). */
+  async requireOwn(name: string): Promise<DefinitionRecord> {
+    const record = await this.require(name);
+    if (record.account !== this.ownAccount) throw noPermission(`template ${name}`);
     return record;
   }
 
@@ -166,6 +198,9 @@ export class TemplateRepository {
       CreatedAt: now,
       CreatedBy: this.options.user,
     };
+    const owners = await this.store.definitionAccounts('template', name);
+    if (owners.includes('') && this.ownAccount !== '') throw oosApiError(OosExecutionErrorCodes.TemplateAlreadyExists, { args: [name] });
+    if (owners.some((a) => a !== this.ownAccount && a !== '')) throw noPermission(`template ${name}`);
     const created = await this.store.createDefinition({ kind: 'template', ...this.accountPart(), name, content, metadata, now });
     if (!created) throw oosApiError(OosExecutionErrorCodes.TemplateAlreadyExists, { args: [name] });
     return created;
@@ -173,7 +208,7 @@ export class TemplateRepository {
 
   /** Adds the next version (Tags/ResourceGroupId kept unless given). */
   async update(name: string, content: string, extra: { VersionName?: string; Tags?: JsonObject; ResourceGroupId?: string; Source?: string } = {}): Promise<DefinitionRecord> {
-    const current = await this.require(name);
+    const current = await this.requireOwn(name);
     this.check(name, content);
     const before = metadataOf(current);
     const metadata: TemplateMetadata = {
