@@ -9,6 +9,7 @@
  * definition, `metadata.ExecutionMode` its mode. An execution runs the version that was current
  * when it started, also after an update of the flow and after a restart.
  */
+import { API_EVENT_TYPE } from '../interpreter/api-events.js';
 import type { CompileOptions } from '../flow/compile.js';
 import type { CompiledFlow, ExecutionMode } from '../flow/graph.js';
 import { loadFlowText } from '../flow/load.js';
@@ -177,60 +178,8 @@ export interface DeleteExecutionsResult {
   NotDeleted: { Name: string; Reason: string }[];
 }
 
-/** The event `Type` values GetExecutionHistory returns (cloudflow.md §4.2). */
-export const API_EVENT_TYPES = [
-  'StepEntered',
-  'StepStarted',
-  'StepSucceeded',
-  'StepFailed',
-  'StepExited',
-  'BranchEntered',
-  'BranchExited',
-  'IterationEntered',
-  'IterationExited',
-  'TaskScheduled',
-  'TaskStarted',
-  'TaskSubmitted',
-  'TaskSubmitFailed',
-  'TaskSucceeded',
-  'TaskFailed',
-  'TaskTimedOut',
-  'ExecutionStarted',
-  'ExecutionStopped',
-  'ExecutionSucceeded',
-  'ExecutionFailed',
-  'ExecutionTimedOut',
-] as const;
-
-export type ApiEventType = (typeof API_EVENT_TYPES)[number];
-
-/**
- * flowrun event type → API event type (exhaustive: a new event type fails to compile until
- * mapped). Events without an API counterpart keep their own name in `EventDetail.Event`:
- * StepRetrying → StepStarted, StepCaught → StepExited, WaitStarted → StepStarted. (Same table as
- * the express service's in src/fnf/history.ts.)
- */
-export const API_EVENT_TYPE: { readonly [T in HistoryEventType]: ApiEventType } = {
-  ExecutionStarted: 'ExecutionStarted',
-  ExecutionSucceeded: 'ExecutionSucceeded',
-  ExecutionFailed: 'ExecutionFailed',
-  ExecutionTimedOut: 'ExecutionTimedOut',
-  ExecutionStopped: 'ExecutionStopped',
-  StepEntered: 'StepEntered',
-  StepSucceeded: 'StepSucceeded',
-  StepFailed: 'StepFailed',
-  StepRetrying: 'StepStarted',
-  StepCaught: 'StepExited',
-  BranchEntered: 'BranchEntered',
-  BranchExited: 'BranchExited',
-  IterationEntered: 'IterationEntered',
-  IterationExited: 'IterationExited',
-  TaskScheduled: 'TaskScheduled',
-  TaskSucceeded: 'TaskSucceeded',
-  TaskFailed: 'TaskFailed',
-  TaskTimedOut: 'TaskTimedOut',
-  WaitStarted: 'StepStarted',
-};
+export { API_EVENT_TYPE, API_EVENT_TYPES } from '../interpreter/api-events.js';
+export type { ApiEventType } from '../interpreter/api-events.js';
 
 // ---------------------------------------------------------------------------------------------
 // where flows come from

@@ -2,64 +2,13 @@
  * History events as GetExecutionHistory shows them: flowrun's event types mapped onto the event
  * type names of the FnF API (an exhaustive table: a new event type fails to compile until mapped).
  */
-import type { HistoryEvent, HistoryEventType } from '../interpreter/types.js';
+import type { HistoryEvent } from '../interpreter/types.js';
+import { API_EVENT_TYPE } from '../interpreter/api-events.js';
+
+export { API_EVENT_TYPE, API_EVENT_TYPES } from '../interpreter/api-events.js';
+export type { ApiEventType } from '../interpreter/api-events.js';
 import type { JsonObject } from '../shared/json.js';
 import type { HistoryEventView } from './types.js';
-
-/** The event `Type` values GetExecutionHistory may return (cloudflow.md §4.2). */
-export const API_EVENT_TYPES = [
-  'StepEntered',
-  'StepStarted',
-  'StepSucceeded',
-  'StepFailed',
-  'StepExited',
-  'BranchEntered',
-  'BranchExited',
-  'IterationEntered',
-  'IterationExited',
-  'TaskScheduled',
-  'TaskStarted',
-  'TaskSubmitted',
-  'TaskSubmitFailed',
-  'TaskSucceeded',
-  'TaskFailed',
-  'TaskTimedOut',
-  'ExecutionStarted',
-  'ExecutionStopped',
-  'ExecutionSucceeded',
-  'ExecutionFailed',
-  'ExecutionTimedOut',
-] as const;
-
-export type ApiEventType = (typeof API_EVENT_TYPES)[number];
-
-/**
- * flowrun event type → API event type. Three flowrun events have no API counterpart; they are
- * shown as the nearest API type and keep their own name in `EventDetail.Event`:
- * StepRetrying → StepStarted (the step starts again), StepCaught → StepExited (the step hands
- * over to its Catch target), WaitStarted → StepStarted (a Wait state starts waiting).
- */
-export const API_EVENT_TYPE: { readonly [T in HistoryEventType]: ApiEventType } = {
-  ExecutionStarted: 'ExecutionStarted',
-  ExecutionSucceeded: 'ExecutionSucceeded',
-  ExecutionFailed: 'ExecutionFailed',
-  ExecutionTimedOut: 'ExecutionTimedOut',
-  ExecutionStopped: 'ExecutionStopped',
-  StepEntered: 'StepEntered',
-  StepSucceeded: 'StepSucceeded',
-  StepFailed: 'StepFailed',
-  StepRetrying: 'StepStarted',
-  StepCaught: 'StepExited',
-  BranchEntered: 'BranchEntered',
-  BranchExited: 'BranchExited',
-  IterationEntered: 'IterationEntered',
-  IterationExited: 'IterationExited',
-  TaskScheduled: 'TaskScheduled',
-  TaskSucceeded: 'TaskSucceeded',
-  TaskFailed: 'TaskFailed',
-  TaskTimedOut: 'TaskTimedOut',
-  WaitStarted: 'StepStarted',
-};
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
