@@ -34,6 +34,7 @@ export const ENV = {
   dataDir: 'FLOWRUN_DATA_DIR',
   databaseUrl: 'FLOWRUN_DATABASE_URL',
   instanceId: 'FLOWRUN_INSTANCE_ID',
+  leaseMs: 'FLOWRUN_LEASE_MS',
   accessKeysFile: 'FLOWRUN_ACCESS_KEYS_FILE',
   insecure: 'FLOWRUN_INSECURE',
 } as const;
@@ -70,6 +71,8 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
   const databaseUrl = nonEmpty(options.databaseUrl) ?? nonEmpty(env[ENV.databaseUrl]);
   const dataDir = nonEmpty(options.dataDir) ?? nonEmpty(env[ENV.dataDir]) ?? DEFAULT_DATA_DIR;
   const instanceId = nonEmpty(options.instanceId) ?? nonEmpty(env[ENV.instanceId]);
+  const leaseText = nonEmpty(env[ENV.leaseMs]);
+  if (leaseText !== undefined && !/^\d+$/.test(leaseText)) throw new ConfigError(`${ENV.leaseMs} must be a number of milliseconds, got '${leaseText}'`);
   return {
     port,
     host,
@@ -79,6 +82,7 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
     watch,
     ...(databaseUrl !== undefined ? { databaseUrl } : { dataDir }),
     ...(instanceId !== undefined ? { instanceId } : {}),
+    ...(leaseText !== undefined ? { leaseMs: Number(leaseText) } : {}),
     ...(accessKeysFile !== undefined ? { accessKeysFile } : {}),
     ...(insecure ? { insecure } : {}),
   };

@@ -92,6 +92,8 @@ export interface ServerConfig extends Omit<FlowServiceOptions, 'runtime' | 'stor
   databaseUrl?: string;
   /** Stable id of this instance for execution leases (default: a new UUID per start). */
   instanceId?: string;
+  /** Lease of an execution held by this instance (default: the runner's 30 s). */
+  leaseMs?: number;
   /** A custom request check (counts as authentication for the loopback rule); not with access keys. */
   authenticate?: Authenticator;
   hostId?: string;
@@ -235,6 +237,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     resolveFlow: compiler.resolve,
     logger,
     ...(config.instanceId !== undefined ? { owner: config.instanceId } : {}),
+    ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs, heartbeatMs: Math.max(1, Math.floor(config.leaseMs / 3)), claimIntervalMs: Math.max(1, Math.floor(config.leaseMs / 6)) } : {}),
   });
   const standard = new StandardFlowService({ store: executionStore, runner, clock: runtime.clock, compiler });
   const serviceLimits = {
