@@ -1,8 +1,9 @@
 /**
  * A real server process is killed with SIGKILL while 100 Standard executions are between their
- * steps, then started again on the same data directory: every execution finishes, and a task whose
- * successor had already started (so its own result was recorded) never runs again. Real processes
- * and real time (a 1-second Wait); it runs for a few seconds.
+ * steps (Task, Wait, Task) and 20 wait for an approval (a callback task), then started again on the
+ * same data directory: every execution finishes (the approvals once their tokens are reported), and
+ * a task whose successor had already started (so its own result was recorded) never runs again.
+ * Real processes and real time (a 1-second Wait); it runs for a few seconds.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -50,20 +51,44 @@ States:
     End: true
 `;
 
+/** An approval: the callback task's action hands its token to the counter server, then waits. */
+const APPROVAL_FLOW = (url: string): string => `Type: StateMachine
+Name: approvy
+SpecVersion: v1
+ExecutionMode: Standard
+StartAt: Ask
+States:
+  - Type: Task
+    Name: Ask
+    Action: HTTP:Request
+    TaskMode: WaitForCustomCallback
+    Parameters:
+      method: POST
+      url: ${url}
+      body:
+        step: ask
+        execution.$: $Context.Execution.Name
+        token.$: $Context.Current.TaskToken
+    End: true
+`;
+const APPROVALS = 20;
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 /** The side effects: calls per execution and step, answered after a short delay. */
-async function counterServer(): Promise<{ url: string; calls: Map<string, number>; total(): number; server: Server }> {
+async function counterServer(): Promise<{ url: string; calls: Map<string, number>; tokens: Map<string, string>; total(): number; server: Server }> {
   const calls = new Map<string, number>();
+  const tokens = new Map<string, string>();
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
-      const { step, execution } = JSON.parse(body) as { step: string; execution: string };
+      const { step, execution, token } = JSON.parse(body) as { step: string; execution: string; token?: string };
       const key = `${execution}/${step}`;
+      if (token !== undefined) tokens.set(execution, token);
       calls.set(key, (calls.get(key) ?? 0) + 1);
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
@@ -73,7 +98,7 @@ async function counterServer(): Promise<{ url: string; calls: Map<string, number
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`;
-  return { url, calls, total: () => [...calls.values()].reduce((a, b) => a + b, 0), server };
+  return { url, calls, tokens, total: () => [...calls.values()].reduce((a, b) => a + b, 0), server };
 }
 
 function serve(flowsDir: string, dataDir: string): { child: ChildProcess; url: Promise<string> } {
@@ -108,14 +133,17 @@ describe('kill -9 of a server with Standard executions in flight', { timeout: 90
     const flowsDir = join(dir, 'flows');
     await mkdir(flowsDir);
     await writeFile(join(flowsDir, 'crashy.yaml'), FLOW(effects.url));
+    await writeFile(join(flowsDir, 'approvy.yaml'), APPROVAL_FLOW(effects.url));
     const dataDir = join(dir, 'data');
 
     const first = serve(flowsDir, dataDir);
     cleanups.push(() => void first.child.kill('SIGKILL'));
     const url1 = await first.url;
-    await Promise.all(
-      Array.from({ length: EXECUTIONS }, (_, i) => call(url1, 'StartExecution', { FlowName: 'crashy', ExecutionName: `e${i}`, Input: '{}' })),
-    );
+    await Promise.all([
+      ...Array.from({ length: EXECUTIONS }, (_, i) => call(url1, 'StartExecution', { FlowName: 'crashy', ExecutionName: `e${i}`, Input: '{}' })),
+      ...Array.from({ length: APPROVALS }, (_, i) => call(url1, 'StartExecution', { FlowName: 'approvy', ExecutionName: `a${i}`, Input: '{}' })),
+    ]);
+    await vi.waitFor(() => expect(effects.tokens.size).toBe(APPROVALS), { timeout: 30_000, interval: 5 });
     // kill while executions are spread over One, the Wait and Two
     await vi.waitFor(() => expect([...effects.calls.keys()].filter((k) => k.endsWith('/two')).length).toBeGreaterThan(10), { timeout: 30_000, interval: 5 });
     first.child.kill('SIGKILL');
@@ -135,6 +163,22 @@ describe('kill -9 of a server with Standard executions in flight', { timeout: 90
       },
       { timeout: 60_000, interval: 200 },
     );
+
+    // the approvals waited across the crash: answering their tokens now finishes them
+    for (let i = 0; i < APPROVALS; i++) {
+      const reported = await call(url2, 'ReportTaskSucceeded', { TaskToken: effects.tokens.get(`a${i}`), Output: `{"approved":${i}}` });
+      expect(reported['Code']).toBeUndefined();
+    }
+    await vi.waitFor(
+      async () => {
+        const list = await call(url2, 'ListExecutions', { FlowName: 'approvy', Limit: 100 });
+        const executions = (list['Executions'] as { Status: string }[] | undefined) ?? [];
+        expect(executions.filter((e) => e.Status === 'Succeeded')).toHaveLength(APPROVALS);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    const approved = await call(url2, 'DescribeExecution', { FlowName: 'approvy', ExecutionName: 'a7' });
+    expect(JSON.parse(String(approved['Output']))).toEqual({ approved: 7 });
 
     for (let i = 0; i < EXECUTIONS; i++) {
       const one = effects.calls.get(`e${i}/one`) ?? 0;
