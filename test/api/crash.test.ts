@@ -5,15 +5,12 @@
  * a task whose successor had already started (so its own result was recorded) never runs again.
  * Real processes and real time (a 1-second Wait); it runs for a few seconds.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { call, effectCounter, serveProcess } from './processes.js';
+import type { ServeProcess } from './processes.js';
 
 const EXECUTIONS = 100;
 
@@ -78,55 +75,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** The side effects: calls per execution and step, answered after a short delay. */
-async function counterServer(): Promise<{ url: string; calls: Map<string, number>; tokens: Map<string, string>; total(): number; server: Server }> {
-  const calls = new Map<string, number>();
-  const tokens = new Map<string, string>();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      const { step, execution, token } = JSON.parse(body) as { step: string; execution: string; token?: string };
-      const key = `${execution}/${step}`;
-      if (token !== undefined) tokens.set(execution, token);
-      calls.set(key, (calls.get(key) ?? 0) + 1);
-      setTimeout(() => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ok: true }));
-      }, 30);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`;
-  return { url, calls, tokens, total: () => [...calls.values()].reduce((a, b) => a + b, 0), server };
-}
-
-function serve(flowsDir: string, dataDir: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--flows', flowsDir, '--data-dir', dataDir, '--instance-id', 'crash-test'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      buffered += c.toString('utf8');
-      const m = /"url":"(http:\/\/[^"]+)","msg":"flowrun is listening"/.exec(buffered);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
-  });
-  return { child, url };
-}
-
-async function call(url: string, action: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, unknown>;
+function serve(flowsDir: string, dataDir: string): ServeProcess {
+  return serveProcess(['--flows', flowsDir, '--data-dir', dataDir, '--instance-id', 'crash-test']);
 }
 
 describe('kill -9 of a server with Standard executions in flight', { timeout: 90_000 }, () => {
   it('finishes every execution after a restart, and never reruns a task whose result was recorded', async () => {
-    const effects = await counterServer();
+    const effects = await effectCounter(30);
     cleanups.push(() => new Promise<void>((r) => effects.server.close(() => r())));
     const dir = await mkdtemp(join(tmpdir(), 'flowrun-crash-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

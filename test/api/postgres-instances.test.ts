@@ -4,15 +4,12 @@
  * killed with SIGKILL and the other takes its executions over once their leases expire.
  * Needs FLOWRUN_TEST_DATABASE_URL (.ci/run sets it); without it the test prints why it skips.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { call, effectCounter, serveProcess } from './processes.js';
+import type { ServeProcess } from './processes.js';
 
 const DATABASE_URL = process.env['FLOWRUN_TEST_DATABASE_URL'];
 const EXECUTIONS = 200;
@@ -24,25 +21,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function counterServer(): Promise<{ url: string; calls: Map<string, number>; server: Server }> {
-  const calls = new Map<string, number>();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      const { step, execution } = JSON.parse(body) as { step: string; execution: string };
-      const key = `${execution}/${step}`;
-      calls.set(key, (calls.get(key) ?? 0) + 1);
-      setTimeout(() => {
-        res.setHeader('content-type', 'application/json');
-        res.end('{"ok":true}');
-      }, 20);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`, calls, server };
-}
 
 const flowText = (name: string, url: string): string => `Type: StateMachine
 Name: ${name}
@@ -66,33 +44,15 @@ States:
     End: true
 `;
 
-function serve(flowsDir: string, instance: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--flows', flowsDir, '--database-url', DATABASE_URL ?? '', '--instance-id', instance],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FLOWRUN_LEASE_MS: String(LEASE_MS) } },
-  );
-  const url = new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      buffered += c.toString('utf8');
-      const m = /"url":"(http:\/\/[^"]+)","msg":"flowrun is listening"/.exec(buffered);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
-  });
-  cleanups.push(() => void child.kill('SIGKILL'));
-  return { child, url };
-}
-
-async function call(url: string, action: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, unknown>;
+function serve(flowsDir: string, instance: string): ServeProcess {
+  const p = serveProcess(['--flows', flowsDir, '--database-url', DATABASE_URL ?? '', '--instance-id', instance], { FLOWRUN_LEASE_MS: String(LEASE_MS) });
+  cleanups.push(() => void p.child.kill('SIGKILL'));
+  return p;
 }
 
 describe.skipIf(!DATABASE_URL)('two server processes on one PostgreSQL', { timeout: 120_000 }, () => {
   it('drive each execution from one instance at a time, and the survivor finishes the executions of a killed one', async () => {
-    const effects = await counterServer();
+    const effects = await effectCounter(20);
     cleanups.push(() => new Promise<void>((r) => effects.server.close(() => r())));
     const dir = await mkdtemp(join(tmpdir(), 'flowrun-pg-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
