@@ -10,9 +10,7 @@
  * - fan-out: Map of 1,000 items, concurrency 40, over a 1 ms local function vs the ideal.
  * - memory-parked: extra RSS per execution with 1,000 executions parked in a Wait state.
  * - scale-out: the real CLI, `flowrun serve --workers 2` vs `--workers 1`, same chain flow.
- * TODO(issue 8, scenario 6): `durable` — OOS StartExecution of a 3-task template to Success on the
- *   embedded store, executions/s vs raw durable SQLite commits of the same size (aim ≥ 0.3x);
- *   not written yet.
+ * - durable: OOS StartExecution of a 3-task template to Success on SQLite vs raw durable commits.
  *
  * `--trials`/`--ms` override every selected scenario's defaults (fan-out and memory-parked do a
  * fixed amount of work per trial and ignore `--ms`). `--cpu-prof` runs the flowrun server of
@@ -20,6 +18,7 @@
  * `npx tsx bench/profile-top.ts <file>`).
  */
 import { scaleOut } from './scenarios/scale-out.js';
+import { durable } from './scenarios/durable.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +30,7 @@ import { memoryParked } from './scenarios/memory.js';
 import { goalMet } from './scenarios/types.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/types.js';
 
-const SCENARIOS: Scenario[] = [interpreterChain, interpreterMap, httpSync, fanOut, memoryParked, scaleOut];
+const SCENARIOS: Scenario[] = [interpreterChain, interpreterMap, httpSync, fanOut, memoryParked, scaleOut, durable];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const { values, positionals } = parseArgs({
