@@ -85,6 +85,11 @@ const any = {} as const;
 
 const object = (required: readonly string[], properties: Record<string, object>): object => ({ type: 'object', required, properties });
 
+/** Paging and sorting parameters of the List actions. */
+const PAGE = { SortField: str, SortOrder: str, MaxResults: int, NextToken: str } as const;
+/** Time-range filters of executions and task executions. */
+const DATE_RANGE = { StartDateBefore: str, StartDateAfter: str, EndDateBefore: str, EndDateAfter: str } as const;
+
 const EXECUTION_FILTERS = {
   ExecutionId: str,
   TemplateName: str,
@@ -100,14 +105,8 @@ const EXECUTION_FILTERS = {
   Description: str,
   Tags: any,
   ResourceGroupId: str,
-  StartDateBefore: str,
-  StartDateAfter: str,
-  EndDateBefore: str,
-  EndDateAfter: str,
-  SortField: str,
-  SortOrder: str,
-  MaxResults: int,
-  NextToken: str,
+  ...DATE_RANGE,
+  ...PAGE,
 };
 
 /** One spec per action: adding an action to {@link OosActionParams} fails to compile until it is here. */
@@ -152,10 +151,7 @@ const SPECS: { readonly [A in OosActionName]: OosActionSpec<OosActionParams[A]> 
       Tags: any,
       TemplateType: str,
       ResourceGroupId: str,
-      SortField: str,
-      SortOrder: str,
-      MaxResults: int,
-      NextToken: str,
+      ...PAGE,
     }),
     async run(p, ctx) {
       return { ...(await ctx.oos.listTemplates(p)) };
@@ -236,14 +232,8 @@ const SPECS: { readonly [A in OosActionName]: OosActionSpec<OosActionParams[A]> 
       Status: str,
       ParentTaskExecutionId: str,
       IncludeChildTaskExecution: bool,
-      StartDateBefore: str,
-      StartDateAfter: str,
-      EndDateBefore: str,
-      EndDateAfter: str,
-      SortField: str,
-      SortOrder: str,
-      MaxResults: int,
-      NextToken: str,
+      ...DATE_RANGE,
+      ...PAGE,
     }),
     async run(p, ctx) {
       if (p.ExecutionId !== undefined) ctx.note.execution = p.ExecutionId;

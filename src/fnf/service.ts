@@ -4,6 +4,7 @@
  * recent executions with their history. Methods take and return FnF API shapes (PascalCase
  * fields, ISO-8601 times) and throw FlowrunErrors whose codes are FnF API error codes.
  */
+import type { DescribeExecutionParams, GetExecutionHistoryParams, ListExecutionsParams } from '../executions/standard-flows.js';
 import PQueue from 'p-queue';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
@@ -107,31 +108,8 @@ export interface StartSyncExecutionParams {
   Qualifier?: string;
 }
 
-export interface DescribeExecutionParams {
-  FlowName: string;
-  ExecutionName: string;
-  /** Long poll: wait up to this many seconds (0–60) for a running execution to end. */
-  WaitTimeSeconds?: number;
-}
-
-export interface ListExecutionsParams {
-  FlowName: string;
-  Limit?: number;
-  NextToken?: string;
-  Status?: string;
-  ExecutionNamePrefix?: string;
-  StartedTimeBegin?: string;
-  StartedTimeEnd?: string;
-  /** Leave out FlowDefinition, Input and Output. */
-  MetadataOnly?: boolean;
-}
-
-export interface GetExecutionHistoryParams {
-  FlowName: string;
-  ExecutionName: string;
-  Limit?: number;
-  NextToken?: string;
-}
+// The execution read APIs take the same parameters for express and Standard flows.
+export type { DescribeExecutionParams, GetExecutionHistoryParams, ListExecutionsParams } from '../executions/standard-flows.js';
 
 /** What loading one flow file gave. */
 export type FlowFileResult =

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { deferred } from '../interpreter/helpers.js';
+import type { Deferred } from '../interpreter/helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableRunner } from '../../src/executions/durable-runner.js';
@@ -29,22 +31,6 @@ export class TempDb {
     for (const s of this.opened) await s.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
-}
-
-export function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 export type Handler = (request: TaskRequest, call: number) => Json | Promise<Json>;
