@@ -108,6 +108,25 @@ export interface MapNode extends NodeBase {
   maxConcurrency: number;
   /** Concurrency decided when the Map starts (OOS RateControl from a parameter or a percentage). */
   dynamicConcurrency?: (scope: EvalScope, itemCount: number) => number;
+  /**
+   * Batches (OOS `RateControl.Mode: Batch`), decided when the Map starts: the items run batch after
+   * batch, in order, batch `i` with `sizes[i]` items at most `concurrency[i]` at a time. `pauseBefore`
+   * lists the batches a runner should hold before they start (kept in the frame for the runner's
+   * hooks; the interpreter itself never waits between batches). Undefined: no batches.
+   */
+  batches?: (scope: EvalScope, itemCount: number) => MapBatches | undefined;
+  /**
+   * Tolerated failures (OOS `MaxErrors`): iteration results that `failed` says are failures are
+   * counted; once there are more than `max` of them no further item starts, and the Map ends when
+   * the iterations in flight have ended (its output then has `{}` for the items never started).
+   */
+  tolerance?: { failed: (result: JsonObject) => boolean; max: (scope: EvalScope, itemCount: number) => number };
+}
+
+export interface MapBatches {
+  sizes: number[];
+  concurrency: number[];
+  pauseBefore: number[];
 }
 
 export type FlowNode = PassNode | TaskNode | WaitNode | ChoiceNode | ParallelNode | MapNode | SucceedNode | FailNode;

@@ -11,7 +11,7 @@
  */
 import type { EvalScope } from '../flow/expr/index.js';
 import { END } from '../flow/graph.js';
-import type { CompiledFlow, FlowNode, MapNode, ParallelNode, RetryPolicy, ScopeGraph, WaitNode } from '../flow/graph.js';
+import type { CompiledFlow, FlowNode, MapBatches, MapNode, ParallelNode, RetryPolicy, ScopeGraph, WaitNode } from '../flow/graph.js';
 import { ErrorNames, FlowrunError, toErrorInfo } from '../shared/errors.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import { isJsonObject, jsonFitsIn, jsonTypeName } from '../shared/json.js';
@@ -274,6 +274,12 @@ function startMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[], 
   if (node.dynamicConcurrency) {
     frame.limit = Math.max(1, Math.floor(node.dynamicConcurrency(new NodeScope(x, node, frame, input), items.length)));
   }
+  const batches = node.batches?.(new NodeScope(x, node, frame, input), items.length);
+  if (batches) planBatches(frame, batches, items.length);
+  if (node.tolerance) {
+    frame.tolerated = Math.max(0, Math.floor(node.tolerance.max(new NodeScope(x, node, frame, input), items.length)));
+    frame.failures = 0;
+  }
   frame.nextItem = 0;
   frame.running = 0;
   frame.kids = new Array<Frame | null>(items.length).fill(null);
@@ -288,12 +294,44 @@ function iterationInput(item: Json | undefined): JsonObject {
   return isJsonObject(item) ? item : { Item: item ?? null };
 }
 
-/** Starts Map iterations while the concurrency limit allows. */
+/** Batch ends and limits from a plan: sizes cover the items in order; missing sizes/limits repeat the last. */
+function planBatches(frame: Frame, plan: MapBatches, count: number): void {
+  const ends: number[] = [];
+  const limits: number[] = [];
+  let end = 0;
+  for (let i = 0; end < count; i++) {
+    const size = Math.max(1, Math.floor(plan.sizes[Math.min(i, plan.sizes.length - 1)] ?? count));
+    end = Math.min(count, end + size);
+    ends.push(end);
+    limits.push(Math.max(1, Math.floor(plan.concurrency[Math.min(i, plan.concurrency.length - 1)] ?? size)));
+  }
+  frame.batchEnds = ends;
+  frame.batchLimits = limits;
+  frame.batch = 0;
+  frame.pauseBefore = plan.pauseBefore.filter((b) => b > 0 && b < ends.length);
+}
+
+/**
+ * The end (exclusive) of the items that may start now and the concurrency: the whole list, or, in
+ * batches, the current batch — moving on to the next one once the current one has ended.
+ */
+function mapWindow(frame: Frame, node: MapNode, count: number): { end: number; limit: number } {
+  const ends = frame.batchEnds;
+  if (!ends) return { end: count, limit: frame.limit ?? node.maxConcurrency };
+  let b = frame.batch ?? 0;
+  while (b < ends.length - 1 && (frame.nextItem ?? 0) >= (ends[b] ?? count) && (frame.running ?? 0) === 0) b++;
+  frame.batch = b;
+  return { end: ends[b] ?? count, limit: frame.batchLimits?.[b] ?? node.maxConcurrency };
+}
+
+/** Starts Map iterations while the concurrency limit (and the batch, and the failure tolerance) allows. */
 function pumpMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[]): void {
   const items = frame.items ?? [];
   const kids = frame.kids ?? [];
-  const limit = frame.limit ?? node.maxConcurrency;
-  while (frame.phase === 'children' && !x.halted && (frame.running ?? 0) < limit && (frame.nextItem ?? 0) < items.length) {
+  for (;;) {
+    if (frame.phase !== 'children' || x.halted || frame.stopped) return;
+    const { end, limit } = mapWindow(frame, node, items.length);
+    if ((frame.running ?? 0) >= limit || (frame.nextItem ?? 0) >= end) return;
     const i = frame.nextItem ?? 0;
     frame.nextItem = i + 1;
     const kid = newFrame(node.processor, iterationInput(items[i]), i);
@@ -320,13 +358,18 @@ function settleChild(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: r
     fail(x, frame, node, path, kid.error ?? { Code: ErrorNames.Runtime, Detail: 'a branch failed' });
     return;
   }
-  if (frame.results) frame.results[index] = kid.output ?? {};
+  const output = kid.output ?? {};
+  if (frame.results) frame.results[index] = output;
+  if (node.kind === 'Map' && node.tolerance && node.tolerance.failed(output)) {
+    frame.failures = (frame.failures ?? 0) + 1;
+    if (frame.failures > (frame.tolerated ?? 0)) frame.stopped = true;
+  }
 }
 
 /** When no child is left to start or running, completes the Parallel/Map node. */
 function finishChildren(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: readonly number[]): void {
   if (frame.phase !== 'children' || x.halted || (frame.running ?? 0) > 0) return;
-  if (node.kind === 'Map' && (frame.nextItem ?? 0) < (frame.items?.length ?? 0)) return;
+  if (node.kind === 'Map' && !frame.stopped && (frame.nextItem ?? 0) < (frame.items?.length ?? 0)) return;
   const results = frame.results ?? [];
   let output: JsonObject;
   if (node.kind === 'Map') {
@@ -352,6 +395,13 @@ function clearChildren(frame: Frame): void {
   delete frame.nextItem;
   delete frame.running;
   delete frame.limit;
+  delete frame.batchEnds;
+  delete frame.batchLimits;
+  delete frame.batch;
+  delete frame.pauseBefore;
+  delete frame.tolerated;
+  delete frame.failures;
+  delete frame.stopped;
 }
 
 /** Asks the runner to drop every task and timer a frame (and its children) still waits for. */

@@ -39,6 +39,15 @@ export interface Frame {
   running?: number;
   /** Map: the concurrency decided when it started (when the node's is dynamic). */
   limit?: number;
+  /** Map in batches: the end index (exclusive) and concurrency of each batch, the batch running, and the batches a runner holds before they start. */
+  batchEnds?: number[];
+  batchLimits?: number[];
+  batch?: number;
+  pauseBefore?: number[];
+  /** Map with tolerated failures: the tolerance, the failures so far, and whether it stopped starting items. */
+  tolerated?: number;
+  failures?: number;
+  stopped?: boolean;
   /** Set when the frame's scope has ended. */
   output?: JsonObject;
   error?: ErrorInfo;

@@ -24,7 +24,7 @@
 import { AcsActions, AcsErrorNames, DEFAULT_HIGH_RISK_API_PATTERN, isHighRiskApi } from '../engine/actions/acs-names.js';
 import { jqSyntaxError, jqValues, normalizeSelector } from '../engine/actions/jq.js';
 import type { EvalScope } from '../flow/expr/index.js';
-import type { CatchRule, ChoiceBranch, CompiledFlow, FlowNode, MapNode, ObjectBuilder, RetryPolicy, ScopeGraph, TaskMode } from '../flow/graph.js';
+import type { CatchRule, ChoiceBranch, CompiledFlow, FlowNode, MapBatches, MapNode, ObjectBuilder, RetryPolicy, ScopeGraph, TaskMode } from '../flow/graph.js';
 import { systemClock } from '../shared/clock.js';
 import type { Clock } from '../shared/clock.js';
 import { ErrorNames } from '../shared/errors.js';
@@ -856,7 +856,8 @@ class TemplateCompiler {
     const counters = (scope: EvalScope): JsonObject => {
       const rs = results(scope);
       const failed = rs.filter((r) => r['Status'] === 'Failed').length;
-      return { Total: rs.length, Success: rs.length - failed, Failed: failed };
+      const success = rs.filter((r) => r['Status'] === 'Success').length;
+      return { Total: rs.length, Success: success, Failed: failed };
     };
 
     const node: MapNode = {
@@ -873,12 +874,18 @@ class TemplateCompiler {
         if (failed > tolerated) {
           const first = results(scope).find((r) => r['Status'] === 'Failed');
           const err = first && isJsonObject(first['Error']) ? first['Error'] : {};
+          const notStarted = total - failed - (c['Success'] as number);
           throw oosError(
             OosErrorNames.LoopMaxErrors,
-            `${failed} of ${total} iterations of task '${name}' failed (MaxErrors ${tolerated}); first failure: item ${JSON.stringify(first?.['Item'] ?? null)}: ${String(err['Code'] ?? '')}: ${String(err['Detail'] ?? '')}`,
+            `${failed} of ${total} iterations of task '${name}' failed (MaxErrors ${tolerated})${notStarted > 0 ? `; ${notStarted} not started` : ''}; first failure: item ${JSON.stringify(first?.['Item'] ?? null)}: ${String(err['Code'] ?? '')}: ${String(err['Detail'] ?? '')}`,
           );
         }
         return c;
+      },
+      // past MaxErrors no further item starts; those in flight finish (oos.md's recommendation)
+      tolerance: {
+        failed: (result) => result['Status'] === 'Failed',
+        max: (scope, count) => resolveMaxErrors(rate.maxErrors(this.env(scope)), count),
       },
       global: (scope) => {
         const rs = results(scope);
@@ -899,7 +906,39 @@ class TemplateCompiler {
       const dyn = rate.dynamicConcurrency;
       node.dynamicConcurrency = (scope, count) => resolveConcurrency(dyn(this.env(scope)), count);
     }
+    const batches = this.batchPlan(loopDef, at);
+    if (batches) node.batches = (scope, count) => batches(this.env(scope), count);
     return node;
+  }
+
+  /**
+   * Batch mode (`RateControl.Mode: Batch`): the batches of a loop, known when it starts. Undefined
+   * when the loop cannot be in Batch mode (no RateControl, or a literal one of another mode).
+   */
+  private batchPlan(loopDef: JsonObject, at: string): ((env: OosEnv, count: number) => MapBatches | undefined) | undefined {
+    const rc = loopDef['RateControl'];
+    if (rc === undefined || (isJsonObject(rc) && rc['Mode'] !== 'Batch')) return undefined;
+    if (isJsonObject(rc) && this.values.isStatic(rc)) {
+      for (const key of ['Batch', 'ConcurrencyInBatches'] as const) {
+        const list = rc[key];
+        if (list === undefined) continue;
+        const bad = !Array.isArray(list) || list.length === 0 || list.some((v) => {
+          const c = countOrPercent(v);
+          return !c || c.n <= 0 || (c.percent && c.n > 100) || (!c.percent && !Number.isInteger(c.n));
+        });
+        if (bad) this.problem(`${at}/RateControl/${key}`, `${key} must be a non-empty list of positive integers or percentages such as "20%", got ${JSON.stringify(list)}`);
+      }
+      const option = rc['BatchPauseOption'];
+      if (option !== undefined && !BATCH_PAUSE_OPTIONS.includes(option as string)) {
+        this.problem(`${at}/RateControl/BatchPauseOption`, `BatchPauseOption must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}, got ${JSON.stringify(option)}`);
+      }
+    }
+    const whole = this.values.compile(rc, `${at}/RateControl`, this.site(false));
+    return (env, count) => {
+      const v = whole(env);
+      if (!isJsonObject(v)) throw oosError(OosErrorNames.RateControl, `Loop.RateControl must be a mapping, got ${jsonTypeName(v)}`);
+      return v['Mode'] === 'Batch' ? resolveBatches(v, count) : undefined;
+    };
   }
 
   /** Concurrency and MaxErrors of a loop: RateControl (literal or a reference) or legacy keys. */
@@ -1016,6 +1055,48 @@ class TemplateCompiler {
       },
     };
   }
+}
+
+export const BATCH_PAUSE_OPTIONS: readonly string[] = ['Automatic', 'FirstBatchPause', 'EveryBatchPause'];
+
+/**
+ * The batches of a Batch-mode RateControl over `count` items. `Batch` sizes are counts or
+ * percentages of the items (rounded up, at least 1); when they do not cover every item the last
+ * size repeats (UNCONFIRMED); without `Batch` all items are one batch. `ConcurrencyInBatches[i]`
+ * (a count, or a percentage of that batch, rounded up) is batch i's concurrency; missing entries
+ * repeat the last one, default 20. `BatchPauseOption` says before which batches the execution
+ * waits (FirstBatchPause: the second; EveryBatchPause: every one after the first).
+ */
+export function resolveBatches(rc: JsonObject, count: number): MapBatches {
+  const listOf = (key: string): Json[] | undefined => {
+    const v = rc[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || v.length === 0) throw oosError(OosErrorNames.RateControl, `RateControl.${key} must be a non-empty list, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const amount = (v: Json, of: number, key: string): number => {
+    const c = countOrPercent(v);
+    if (!c || c.n <= 0 || (c.percent && c.n > 100) || (!c.percent && !Number.isInteger(c.n))) {
+      throw oosError(OosErrorNames.RateControl, `RateControl.${key} entries must be positive integers or percentages such as "20%", got ${JSON.stringify(v)}`);
+    }
+    return Math.max(1, c.percent ? Math.ceil((of * c.n) / 100) : c.n);
+  };
+  const sizes = (listOf('Batch') ?? [count]).map((v) => amount(v, count, 'Batch'));
+  const rawConcurrency = listOf('ConcurrencyInBatches') ?? [DEFAULT_BATCH_CONCURRENCY];
+  const concurrency = sizes.map((size, i) => Math.min(MAX_LOOP_CONCURRENCY, amount(rawConcurrency[Math.min(i, rawConcurrency.length - 1)] as Json, size, 'ConcurrencyInBatches')));
+  // a repeated last size keeps the last concurrency too (the interpreter repeats both)
+  const option = rc['BatchPauseOption'] ?? 'Automatic';
+  if (typeof option !== 'string' || !BATCH_PAUSE_OPTIONS.includes(option)) {
+    throw oosError(OosErrorNames.RateControl, `RateControl.BatchPauseOption must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}, got ${JSON.stringify(option)}`);
+  }
+  return { sizes, concurrency, pauseBefore: batchPauses(option, count) };
+}
+
+/** The batches (by index) an execution waits before, for a BatchPauseOption / LoopMode over `count` items. */
+export function batchPauses(option: string, count: number): number[] {
+  if (option === 'FirstBatchPause') return [1];
+  if (option === 'EveryBatchPause') return Array.from({ length: Math.max(0, count - 1) }, (_, i) => i + 1);
+  return [];
 }
 
 function batchConcurrency(rc: JsonObject): Json | undefined {

@@ -205,7 +205,7 @@ describe('StartExecution', () => {
       {},
       { TemplateName: 'sleepy', Mode: 'Turbo' },
       { TemplateName: 'sleepy', SafetyCheck: 'Never' },
-      { TemplateName: 'sleepy', LoopMode: 'FirstBatchPause' },
+      { TemplateName: 'sleepy', LoopMode: 'Sometimes' },
       { TemplateURL: 'https://bucket/t.yml' },
       { TemplateName: 'sleepy', TemplateVersion: '2' },
       { TemplateName: 'sleepy', Tags: '{"acs:x": "y"}' },

@@ -14,9 +14,10 @@
  */
 import type { Logger } from 'pino';
 import type { TaskRunner } from '../../engine/types.js';
-import { isHighRiskApi } from '../../oos/index.js';
+import { batchPauses, isHighRiskApi } from '../../oos/index.js';
 import type { CompiledTemplate } from '../../oos/index.js';
 import type { CompiledFlow } from '../../flow/graph.js';
+import type { ExecutionState, Frame } from '../../interpreter/types.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { Json, JsonObject } from '../../shared/json.js';
 import type { ControlDecision, ControlEvent, DrivenExecution, ExecutionHooks, NewTaskView, OpenTaskView } from '../durable-runner.js';
@@ -32,7 +33,10 @@ export const NOTIFY_TYPES = ['Approve', 'Reject', 'ExecuteTask', 'CancelTask', '
 export type NotifyType = (typeof NOTIFY_TYPES)[number];
 
 /** Why a task is held. */
-export type HoldReason = 'Debug' | 'Risk' | 'Failure';
+export type HoldReason = 'Debug' | 'Risk' | 'Failure' | 'BatchPause';
+
+/** Holds that Approve releases and Reject ends. */
+export const CONFIRMABLE_HOLDS: ReadonlySet<HoldReason> = new Set(['Risk', 'BatchPause']);
 
 /** Type of the history event recording a notification (ListExecutionLogs shows it). */
 export const NOTIFIED_EVENT = 'Notified';
@@ -58,7 +62,13 @@ const isCallback = (t: { mode: string }): boolean => t.mode !== 'RequestComplete
 /** The hold of an open task, with its reason. */
 export function holdReason(t: { hold: JsonObject | undefined }): HoldReason | undefined {
   const r = t.hold?.['Reason'];
-  return r === 'Debug' || r === 'Risk' || r === 'Failure' ? r : undefined;
+  return r === 'Debug' || r === 'Risk' || r === 'Failure' || r === 'BatchPause' ? r : undefined;
+}
+
+/** A task held for Approve/Reject: a high-risk confirmation or a batch pause. */
+export function isConfirmable(t: { hold: JsonObject | undefined }): boolean {
+  const r = holdReason(t);
+  return r !== undefined && CONFIRMABLE_HOLDS.has(r);
 }
 
 /** A callback task waiting for Approve/Reject (ACS::Approve, ACS::Pause). */
@@ -115,10 +125,50 @@ export interface OosHooksOptions {
   logger: Logger;
 }
 
+/** The Map frame running the loop item a task of `path` belongs to (`[..., item index]`). */
+function loopFrameOf(state: ExecutionState, path: readonly number[]): Frame | undefined {
+  let frame: Frame | undefined = state.root;
+  for (let k = 0; k < path.length - 1 && frame; k++) frame = frame.kids?.[path[k] as number] ?? undefined;
+  return frame?.kids ? frame : undefined;
+}
+
+/**
+ * Whether an item of the loop `task` belongs to, other than the task's own, in `[from, to)`, has
+ * begun: it has ended, or its task is open and not held. Held items are what a notification
+ * releases; once one of them was released, the items after it need no further confirmation. Read
+ * from the interpreter state and the open tasks (both stored), so it holds across a restart.
+ */
+function loopBegun(execution: DrivenExecution, task: NewTaskView, frame: Frame, from: number, to: number): boolean {
+  const index = task.path[task.path.length - 1] as number;
+  const results = frame.results ?? [];
+  for (let j = from; j < to; j++) if (j !== index && results[j]) return true;
+  const depth = task.path.length - 1;
+  for (const t of execution.tasks.values()) {
+    if (t.hold || t.stateName !== task.stateName || t.path.length !== task.path.length) continue;
+    const j = t.path[depth] as number;
+    if (j === index || j < from || j >= to) continue;
+    if (task.path.every((v, k) => k === depth || t.path[k] === v)) return true;
+  }
+  return false;
+}
+
+/**
+ * A loop item that starts a batch the execution waits before (Batch mode with BatchPauseOption
+ * or LoopMode FirstBatchPause/EveryBatchPause, both honoured): its hold, until Approve.
+ */
+function batchPause(execution: DrivenExecution, task: NewTaskView, frame: Frame, loopMode: string): JsonObject | undefined {
+  const ends = frame.batchEnds;
+  if (!ends || ends.length < 2) return undefined;
+  const index = task.path[task.path.length - 1] as number;
+  const batch = ends.findIndex((end) => index < end);
+  if (batch <= 0) return undefined;
+  if (!(frame.pauseBefore ?? []).includes(batch) && !batchPauses(loopMode, ends.length).includes(batch)) return undefined;
+  if (loopBegun(execution, task, frame, ends[batch - 1] as number, ends[batch] as number)) return undefined;
+  return { Reason: 'BatchPause', Batch: batch + 1, Batches: ends.length };
+}
+
 /** The hooks the OOS service installs on the runner for kind 'template'. */
 export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
-  /** Per execution: the loop task whose items were released (debug ExecuteTask / risk Approve). */
-  const released = new Map<string, string>();
   /** Start times of loop items (exec/task/index → ms) for ExecutionTime. */
   const itemStarts = new Map<string, number>();
 
@@ -166,10 +216,13 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
     holdTask(execution, task) {
       if (task.retryCount > 0) return undefined;
       const meta = metaOf(execution.tags);
-      // A task of the top level starts: whatever loop was released is over.
-      if (task.path.length === 0) released.delete(execution.id);
-      const loopReleased = task.path.length > 0 && released.get(execution.id) === task.stateName;
-      if (meta.Mode === 'Debug') return loopReleased ? undefined : { Reason: 'Debug' };
+      // a loop item: once an item of this run of the loop was released, the others follow
+      const frame = task.path.length > 0 ? loopFrameOf(execution.state, task.path) : undefined;
+      const loopReleased = frame !== undefined && loopBegun(execution, task, frame, 0, frame.items?.length ?? 0);
+      if (meta.Mode === 'Debug' && !loopReleased) return { Reason: 'Debug' };
+      const paused = frame ? batchPause(execution, task, frame, meta.LoopMode) : undefined;
+      if (paused) return paused;
+      if (meta.Mode === 'Debug') return undefined;
       if (meta.Mode === 'Automatic' && meta.SafetyCheck === 'Skip') return undefined;
       if (loopReleased) return undefined;
       return risky(execution, task);
@@ -206,12 +259,10 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
         return undefined;
       }
       const decided = decideNotify(execution, signal);
-      if (decided.releaseLoop !== undefined) released.set(execution.id, decided.releaseLoop);
       if (decided.decisions.length === 0) o.logger.info({ executionId: execution.id, notify: signal.payload, why: decided.why }, 'notification no longer applies: ignored');
       return { decisions: decided.decisions, event: decided.event };
     },
     finished(execution, status) {
-      released.delete(execution.id);
       for (const key of [...itemStarts.keys()]) if (key.startsWith(`${execution.id}\u0000`)) itemStarts.delete(key);
       o.onFinished(execution.id, status);
     },
@@ -245,11 +296,8 @@ export function mergeParameters(parameters: Json, overrides: JsonObject): Json {
   return isJsonObject(parameters) ? { ...parameters, ...overrides } : overrides;
 }
 
-/**
- * What a notification does to the execution as the runner holds it. `why` explains an empty
- * decision list; `releaseLoop` names a loop task whose later items need no further confirmation.
- */
-export function decideNotify(execution: DrivenExecution, signal: SignalRecord): { decisions: ControlDecision[]; event: ControlEvent; why: string; releaseLoop?: string } {
+/** What a notification does to the execution as the runner holds it. `why` explains an empty decision list. */
+export function decideNotify(execution: DrivenExecution, signal: SignalRecord): { decisions: ControlDecision[]; event: ControlEvent; why: string } {
   const p = payloadOf(signal);
   const open = [...execution.tasks.values()];
   const targets = p.TaskIds.length > 0 ? open.filter((t) => p.TaskIds.includes(t.id)) : open;
@@ -282,15 +330,14 @@ export function decideNotify(execution: DrivenExecution, signal: SignalRecord): 
         if (p.NotifyNote !== '') output['NotifyNote'] = p.NotifyNote;
         return { decisions: [{ type: 'step', input: { type: 'TaskSucceeded', path: approval.path, id: approval.id, output } }], event, why: '' };
       }
-      const risk = named(targets).filter((t) => holdReason(t) === 'Risk');
-      if (risk.length === 0) return none('nothing waits for an approval or a high-risk confirmation');
-      touched(risk);
-      const loop = risk.find((t) => t.path.length > 0);
-      return { decisions: [{ type: 'release', tasks: risk.map((t) => ({ id: t.id })) }], event, why: '', ...(loop ? { releaseLoop: loop.stateName } : {}) };
+      const held = named(targets).filter((t) => isConfirmable(t));
+      if (held.length === 0) return none('nothing waits for an approval, a high-risk confirmation or the next batch');
+      touched(held);
+      return { decisions: [{ type: 'release', tasks: held.map((t) => ({ id: t.id })) }], event, why: '' };
     }
     case 'Reject': {
-      const waiting = named(targets).filter((t) => awaitsApproval(t) || holdReason(t) === 'Risk');
-      if (waiting.length === 0) return none('nothing waits for an approval or a high-risk confirmation');
+      const waiting = named(targets).filter((t) => awaitsApproval(t) || isConfirmable(t));
+      if (waiting.length === 0) return none('nothing waits for an approval, a high-risk confirmation or the next batch');
       touched(waiting);
       const names = [...new Set(waiting.map((t) => t.stateName))].join(', ');
       const who = p.Approver === '' ? '' : ` by ${p.Approver}`;
@@ -301,13 +348,7 @@ export function decideNotify(execution: DrivenExecution, signal: SignalRecord): 
       const held = targets.filter((t) => holdReason(t) === 'Debug' && t.stateName === p.TaskName);
       if (held.length === 0) return none(`no task named '${p.TaskName}' waits to be executed`);
       touched(held);
-      const loop = held.find((t) => t.path.length > 0);
-      return {
-        decisions: [{ type: 'release', tasks: held.map((t) => ({ id: t.id, parameters: mergeParameters(t.parameters, p.Parameters) })) }],
-        event,
-        why: '',
-        ...(loop ? { releaseLoop: loop.stateName } : {}),
-      };
+      return { decisions: [{ type: 'release', tasks: held.map((t) => ({ id: t.id, parameters: mergeParameters(t.parameters, p.Parameters) })) }], event, why: '' };
     }
     case 'CancelTask': {
       const running = named(targets).filter((t) => !t.hold && !isCallback(t) && t.running);

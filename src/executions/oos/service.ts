@@ -22,7 +22,7 @@ import type { DurableRunner } from '../durable-runner.js';
 import { isFinishedStatus } from '../store.js';
 import type { DefinitionRecord, ExecutionRecord, ExecutionStore, HistoryRecord, ResourceStatusRecord, TaskRecord } from '../store.js';
 import { invalidParameter, noPermission, oosApiError, OosExecutionErrorCodes, OosLifecycleErrorNames } from './errors.js';
-import { awaitsApproval, holdReason, NOTIFY_SIGNAL, NOTIFY_TYPES } from './hooks.js';
+import { awaitsApproval, holdReason, isConfirmable, NOTIFY_SIGNAL, NOTIFY_TYPES } from './hooks.js';
 import type { NotifyPayload, NotifyType } from './hooks.js';
 import { EXECUTION_MODES, LOOP_MODES, metaOf, SAFETY_CHECKS, tagsWithMeta, userTagsOf } from './meta.js';
 import type { ExecutionMeta, ExecutionModeName, SafetyCheck } from './meta.js';
@@ -445,7 +445,6 @@ export class OosExecutionService {
     const mode = oneOf(p.Mode, EXECUTION_MODES, 'Mode', 'Automatic') as ExecutionModeName;
     const safety = oneOf(p.SafetyCheck, SAFETY_CHECKS, 'SafetyCheck', 'ConfirmEveryHighRiskAction') as SafetyCheck;
     const loopMode = oneOf(p.LoopMode, LOOP_MODES, 'LoopMode', 'Automatic');
-    if (loopMode !== 'Automatic') throw invalidParameter(`LoopMode ${loopMode} is not supported by flowrun: loops do not pause between batches (use Automatic).`);
     const tags = p.Tags === undefined ? {} : tagsParam(p.Tags);
     let depth = 0;
     let chain: string[] = [];
@@ -616,8 +615,8 @@ export class OosExecutionService {
     switch (type) {
       case 'Approve':
       case 'Reject':
-        if (!targets.some((t) => awaitsApproval(t) || holdReason(t) === 'Risk')) {
-          throw refuse(`the execution is not waiting for an approval or a high-risk confirmation (status ${execution.status}).`);
+        if (!targets.some((t) => awaitsApproval(t) || isConfirmable(t))) {
+          throw refuse(`the execution is not waiting for an approval, a high-risk confirmation or the next batch (status ${execution.status}).`);
         }
         break;
       case 'ExecuteTask': {

@@ -300,6 +300,9 @@ export function deriveTaskExecutions(
     } else if (reason === 'Risk') {
       te.status = 'Waiting';
       te.message = `high-risk API ${text(hold?.['Service'])}${hold?.['Service'] ? ' ' : ''}${text(hold?.['API'])}: waiting for NotifyExecution Approve or Reject`;
+    } else if (reason === 'BatchPause') {
+      te.status = 'Waiting';
+      te.message = `batch ${String(hold?.['Batch'] ?? '?')} of ${String(hold?.['Batches'] ?? '?')} waits: NotifyExecution Approve to run it, Reject to cancel`;
     } else if (reason === 'Failure') {
       const err = hold?.['Error'];
       const why = err !== undefined && isJsonObject(err) ? `${text(err['Code'])}: ${text(err['Detail'])}` : '';
