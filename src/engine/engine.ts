@@ -8,6 +8,7 @@ import { cancellationError, toTaskError } from './errors.js';
 import type { FunctionLoader } from './functions.js';
 import PQueue from 'p-queue';
 import { SignalLinks } from './signal-links.js';
+import type { Abortable } from './signal-links.js';
 import { ActionRegistry } from './registry.js';
 import type { ActionDefinition, ActionRunContext, ChildFlowStarter, TaskRequest, TaskRunner } from './types.js';
 
@@ -85,48 +86,35 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
   const actions = registry;
   const global = new PQueue({ concurrency: maxInFlight });
   const links = new SignalLinks();
-  const active = new Set<AbortController>();
+  const active = new Set<TaskRun>();
   let closed = false;
 
-  function execute(def: ActionDefinition, req: TaskRequest, signal: AbortSignal, controller: AbortController): Promise<Json> {
-    return new Promise<Json>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(cancellationError(signal.reason));
-        return;
-      }
+  /** Runs the action of a task that has its slot; settles `run` (a timeout aborts the action). */
+  function execute(def: ActionDefinition, req: TaskRequest, run: TaskRun): Promise<void> {
+    return new Promise<void>((slotFree) => {
       const timeoutMs = req.timeoutMs !== undefined && req.timeoutMs > 0 && Number.isFinite(req.timeoutMs) ? req.timeoutMs : undefined;
       const timer = timeoutMs === undefined ? undefined : new AbortController();
-      let done = false;
-      const finish = (): boolean => {
-        if (done) return false;
-        done = true;
+      const done = (): void => {
         timer?.abort(); // cancels the pending timeout sleep: no timer outlives the task
-        signal.removeEventListener('abort', onAbort);
-        return true;
+        slotFree();
       };
-      const onAbort = (): void => {
-        if (finish()) reject(cancellationError(signal.reason));
+      // an abort (caller, close, Cancel, timeout) settles the task and frees its slot at once
+      run.onAbort = (reason) => {
+        run.fail(cancellationError(reason));
+        done();
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-
-      const ctx: ActionRunContext = { ...req.context, signal, clock };
-      if (logger) ctx.logger = logger;
+      const ctx = run.context(req, clock, logger);
       if (timer && timeoutMs !== undefined) {
         ctx.deadline = clock.now() + timeoutMs;
         clock.sleep(timeoutMs, timer.signal).then(
           () => {
-            const err = new FlowrunError(
-              ErrorNames.Timeout,
-              `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`,
-              { retryable: true },
-            );
-            if (finish()) reject(err);
-            controller.abort(err); // tells the action to stop (closes sockets, aborts functions)
+            const err = new FlowrunError(ErrorNames.Timeout, `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`, { retryable: true });
+            run.fail(err);
+            run.abort(err); // tells the action to stop (closes sockets, aborts functions)
           },
           () => undefined, // cancelled because the task settled first
         );
       }
-
       let running: Promise<Json>;
       try {
         running = def.run(req.parameters, ctx);
@@ -135,16 +123,18 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
       }
       running.then(
         (value) => {
-          if (finish()) resolve(value);
+          run.succeed(value);
+          done();
         },
         (err: unknown) => {
-          if (finish()) reject(toTaskError(err));
+          run.fail(toTaskError(err));
+          done();
         },
       );
     });
   }
 
-  function run(req: TaskRequest, perExecution: PQueue | undefined): Promise<Json> {
+  function runTask(req: TaskRequest, perExecution: PQueue | undefined): Promise<Json> {
     const def = actions.get(req.action);
     if (!def) {
       return Promise.reject(
@@ -153,50 +143,108 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
         }),
       );
     }
-    if (closed) return Promise.reject(new FlowrunError(ErrorNames.Cancelled, 'task engine is closed', { retryable: false }));
+    if (closed) return Promise.reject(new FlowrunError(ErrorNames.Cancelled, 'task engine is closing', { retryable: false }));
     if (req.signal?.aborted) return Promise.reject(cancellationError(req.signal.reason));
 
-    // The task's own controller (timeout, close) also aborts when the caller's signal does: linked
-    // with one listener per caller signal, however many tasks share it (cheaper than a composite
-    // AbortSignal.any per task; the reason is the same — the first abort's).
-    const controller = new AbortController();
-    const signal = controller.signal;
+    // The task aborts when the caller's signal does: linked with one listener per caller signal,
+    // however many tasks share it (no composite AbortSignal per task), or through `req.handle`.
+    const run = new TaskRun();
     const external = req.signal;
-    if (external) links.add(external, controller);
-    active.add(controller);
-    const job = (): Promise<Json> => execute(def, req, signal, controller);
-    const queued = perExecution ? perExecution.add(() => global.add(job, { signal }), { signal }) : global.add(job, { signal });
-    return queued.then(
-      (value) => {
-        active.delete(controller);
-        if (external) links.remove(external, controller);
-        return value;
-      },
-      (err: unknown) => {
-        active.delete(controller);
-        if (external) links.remove(external, controller);
-        // p-queue rejects queued tasks with the raw signal reason
-        throw signal.aborted && !(err instanceof FlowrunError) ? cancellationError(signal.reason) : toTaskError(err);
-      },
-    );
+    if (external) links.add(external, run);
+    if (req.handle) req.handle.abort = (reason) => run.abort(reason);
+    active.add(run);
+    const settled = new Promise<Json>((resolve, reject) => {
+      run.settle = (err, value) => {
+        active.delete(run);
+        if (external) links.remove(external, run);
+        if (err) reject(err);
+        else resolve(value as Json);
+      };
+    });
+    // aborted while queued: settled at once; its turn then passes straight on
+    run.onAbort = (reason) => run.fail(cancellationError(reason));
+    const job = (): Promise<void> => (run.aborted ? Promise.resolve() : execute(def, req, run));
+    const queued = perExecution ? perExecution.add(() => global.add(job)) : global.add(job);
+    queued.catch((err: unknown) => run.fail(toTaskError(err)));
+    return settled;
   }
 
   return {
     registry: actions,
     functions,
-    runTask: (req) => run(req, undefined),
+    runTask: (req) => runTask(req, undefined),
     forExecution(limit) {
       const queue = new PQueue({ concurrency: checkLimit(limit, 'limit') });
-      return (req) => run(req, queue);
+      return (req) => runTask(req, queue);
     },
     async close() {
       closed = true;
       const reason = new FlowrunError(ErrorNames.Cancelled, 'task engine is closing', { retryable: false });
-      for (const controller of [...active]) controller.abort(reason);
+      for (const run of [...active]) run.abort(reason);
       await global.onIdle();
       functions?.close();
     },
   };
+}
+
+/**
+ * One task in the engine: settles once (the first of result, failure, abort), and aborts its action
+ * through a signal made only when the action asks for it (`ctx.signal`): most tasks never abort,
+ * and an AbortController per task is a fair share of a short task's cost.
+ */
+class TaskRun implements Abortable {
+  private controller: AbortController | undefined;
+  private reason: { value: unknown } | undefined;
+  private done = false;
+  /** Set by the engine: resolves or rejects the task's promise. */
+  settle: ((err: FlowrunError | undefined, value?: Json) => void) | undefined;
+  /** What an abort does now (queued: reject; running: reject, the action stops on its signal). */
+  onAbort: ((reason: unknown) => void) | undefined;
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason.value);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.reason) return;
+    this.reason = { value: reason };
+    this.controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
+
+  succeed(value: Json): void {
+    if (this.done) return;
+    this.done = true;
+    this.settle?.(undefined, value);
+  }
+
+  fail(err: FlowrunError): void {
+    if (this.done) return;
+    this.done = true;
+    this.settle?.(err);
+  }
+
+  /** The action's context: the task's context, its (lazy) signal, the clock and the logger. */
+  context(req: TaskRequest, clock: Clock, logger: Logger | undefined): ActionRunContext {
+    const run = this;
+    const ctx: ActionRunContext = {
+      ...req.context,
+      get signal(): AbortSignal {
+        return run.signal;
+      },
+      clock,
+    };
+    if (logger) ctx.logger = logger;
+    return ctx;
+  }
 }
 
 function checkLimit(value: number, name: string): number {

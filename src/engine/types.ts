@@ -26,9 +26,16 @@ export interface TaskRequest {
   parameters: Json;
   /** Invocation timeout in milliseconds (the Task `Timeout`); undefined = none. */
   timeoutMs?: number;
-  /** Aborts the call (execution cancelled or timed out). */
+  /** Aborts the call (execution cancelled or timed out). Share one signal between an execution's tasks: the engine listens once per signal. */
   signal?: AbortSignal;
+  /** Aborts this task alone: the engine sets `abort` when the task is handed to it. */
+  handle?: TaskHandle;
   context: TaskContext;
+}
+
+/** A way to abort one task (e.g. a Map iteration no longer needed) without a signal per task. */
+export interface TaskHandle {
+  abort?: (reason: unknown) => void;
 }
 
 /**

@@ -604,25 +604,28 @@ export class DurableRunner {
     d.inbox.push(item);
     if (d.running) return;
     d.running = true;
-    this.track(
-      this.busyWhile(
-        this.pump(d).finally(() => {
-          d.running = false;
-        }),
-      ),
-    );
+    this.track(this.busyWhile(this.pump(d)));
   }
 
+  /**
+   * Handles the inbox until it is empty. `running` is cleared in the same tick as the inbox is
+   * found empty (not in a later `.finally` callback): an item enqueued in between would otherwise
+   * find the execution "running" and wait for the next one.
+   */
   private async pump(d: Driver): Promise<void> {
-    while (!d.dead) {
-      const item = d.inbox.shift();
-      if (!item) return;
-      try {
-        await this.handle(d, item);
-      } catch (err) {
-        await this.onDriverError(d, err);
-        return;
+    try {
+      while (!d.dead) {
+        const item = d.inbox.shift();
+        if (!item) return;
+        try {
+          await this.handle(d, item);
+        } catch (err) {
+          await this.onDriverError(d, err);
+          return;
+        }
       }
+    } finally {
+      d.running = false;
     }
   }
 

@@ -77,7 +77,17 @@ async function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunCo
   const params = parameters as Record<string, Json>;
   // The function gets its own copy: parameters share objects with the execution's state.
   const event = structuredClone(params.body !== undefined ? params.body : (params.payload ?? null));
-  const context: FunctionContext = { functionName: name, requestId: newUuid(), signal: ctx.signal };
+  // the request id and the signal are made when the handler reads them (most never do)
+  let requestId: string | undefined;
+  const context: FunctionContext = {
+    functionName: name,
+    get requestId(): string {
+      return (requestId ??= newUuid());
+    },
+    get signal(): AbortSignal {
+      return ctx.signal;
+    },
+  };
   if (ctx.deadline !== undefined) context.deadline = ctx.deadline;
   if (ctx.logger) context.logger = ctx.logger.child({ function: name });
   let result: unknown;
