@@ -234,11 +234,11 @@ class TaskRun implements Abortable {
 
   /** The action's context: the task's context, its (lazy) signal, the clock and the logger. */
   context(req: TaskRequest, clock: Clock, logger: Logger | undefined): ActionRunContext {
-    const run = this;
+    const signal = (): AbortSignal => this.signal;
     const ctx: ActionRunContext = {
       ...req.context,
       get signal(): AbortSignal {
-        return run.signal;
+        return signal();
       },
       clock,
     };

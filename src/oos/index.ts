@@ -42,7 +42,7 @@ export { FUNCTIONS, AGGREGATORS, UNSUPPORTED_FUNCTIONS } from './functions.js';
 export { PSEUDO_PARAMETERS } from './refs.js';
 export { oosTemplateSchema, OOS_TEMPLATE_SCHEMA_URL } from './schema.js';
 export * from './limits.js';
-export { jqValues, jqSyntaxError, JQ_ERROR } from '../engine/actions/jq.js';
+export { jqValues, jqSyntaxError, JQ_ERROR, JQ_OUTPUT_LIMIT_BYTES, setJqTimeoutMs } from '../engine/actions/jq.js';
 export {
   AcsActions,
   AcsErrorNames,
