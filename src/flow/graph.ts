@@ -110,9 +110,7 @@ export interface MapNode extends NodeBase {
   dynamicConcurrency?: (scope: EvalScope, itemCount: number) => number;
   /**
    * Batches (OOS `RateControl.Mode: Batch`), decided when the Map starts: the items run batch after
-   * batch, in order, batch `i` with `sizes[i]` items at most `concurrency[i]` at a time. `pauseBefore`
-   * lists the batches a runner should hold before they start (kept in the frame for the runner's
-   * hooks; the interpreter itself never waits between batches). Undefined: no batches.
+   * batch, in order, each batch once the previous one has ended. Undefined: no batches.
    */
   batches?: (scope: EvalScope, itemCount: number) => MapBatches | undefined;
   /**
@@ -123,10 +121,15 @@ export interface MapNode extends NodeBase {
   tolerance?: { failed: (result: JsonObject) => boolean; max: (scope: EvalScope, itemCount: number) => number };
 }
 
+/**
+ * Batch `i` has `sizes[i]` items and runs at most `concurrency[i]` of them at a time; past the end
+ * of either list its last entry repeats. `pause`: before which batches the Map stops until a
+ * `ResumeMap` input (`first`: the second batch; `every`: each batch after the first).
+ */
 export interface MapBatches {
   sizes: number[];
   concurrency: number[];
-  pauseBefore: number[];
+  pause: 'none' | 'first' | 'every';
 }
 
 export type FlowNode = PassNode | TaskNode | WaitNode | ChoiceNode | ParallelNode | MapNode | SucceedNode | FailNode;

@@ -275,7 +275,7 @@ function startMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[], 
     frame.limit = Math.max(1, Math.floor(node.dynamicConcurrency(new NodeScope(x, node, frame, input), items.length)));
   }
   const batches = node.batches?.(new NodeScope(x, node, frame, input), items.length);
-  if (batches) planBatches(frame, batches, items.length);
+  if (batches) planBatches(frame, batches);
   if (node.tolerance) {
     frame.tolerated = Math.max(0, Math.floor(node.tolerance.max(new NodeScope(x, node, frame, input), items.length)));
     frame.failures = 0;
@@ -294,34 +294,55 @@ function iterationInput(item: Json | undefined): JsonObject {
   return isJsonObject(item) ? item : { Item: item ?? null };
 }
 
-/** Batch ends and limits from a plan: sizes cover the items in order; missing sizes/limits repeat the last. */
-function planBatches(frame: Frame, plan: MapBatches, count: number): void {
-  const ends: number[] = [];
-  const limits: number[] = [];
-  let end = 0;
-  for (let i = 0; end < count; i++) {
-    const size = Math.max(1, Math.floor(plan.sizes[Math.min(i, plan.sizes.length - 1)] ?? count));
-    end = Math.min(count, end + size);
-    ends.push(end);
-    limits.push(Math.max(1, Math.floor(plan.concurrency[Math.min(i, plan.concurrency.length - 1)] ?? size)));
-  }
-  frame.batchEnds = ends;
-  frame.batchLimits = limits;
+/** The batch plan in the frame: as given (short lists, the last entry repeats), plus where it pauses. */
+function planBatches(frame: Frame, plan: MapBatches): void {
+  frame.batchSizes = plan.sizes.length > 0 ? plan.sizes.map((n) => Math.max(1, Math.floor(n))) : [Number.MAX_SAFE_INTEGER];
+  frame.batchLimits = plan.concurrency.length > 0 ? plan.concurrency.map((n) => Math.max(1, Math.floor(n))) : [Number.MAX_SAFE_INTEGER];
   frame.batch = 0;
-  frame.pauseBefore = plan.pauseBefore.filter((b) => b > 0 && b < ends.length);
+  if (plan.pause !== 'none') frame.batchPause = plan.pause;
+}
+
+/** Entry `i` of a list whose last entry repeats. */
+function repeatLast(list: readonly number[], i: number): number {
+  return list[Math.min(i, list.length - 1)] ?? 1;
+}
+
+/** Index of the first item of batch `b` (sizes repeat their last entry). */
+export function batchStart(sizes: readonly number[], b: number): number {
+  let start = 0;
+  const n = Math.min(b, sizes.length);
+  for (let i = 0; i < n; i++) start += sizes[i] ?? 1;
+  if (b > sizes.length) start += (b - sizes.length) * repeatLast(sizes, sizes.length - 1);
+  return start;
+}
+
+/** How many batches `count` items make. */
+export function batchCount(sizes: readonly number[], count: number): number {
+  let n = 0;
+  while (batchStart(sizes, n) < count) n++;
+  return n;
 }
 
 /**
  * The end (exclusive) of the items that may start now and the concurrency: the whole list, or, in
- * batches, the current batch — moving on to the next one once the current one has ended.
+ * batches, the current batch — moving on to the next one once the current one has ended, unless
+ * the Map pauses before it (then nothing may start until a `ResumeMap`).
  */
 function mapWindow(frame: Frame, node: MapNode, count: number): { end: number; limit: number } {
-  const ends = frame.batchEnds;
-  if (!ends) return { end: count, limit: frame.limit ?? node.maxConcurrency };
+  const sizes = frame.batchSizes;
+  if (!sizes) return { end: count, limit: frame.limit ?? node.maxConcurrency };
   let b = frame.batch ?? 0;
-  while (b < ends.length - 1 && (frame.nextItem ?? 0) >= (ends[b] ?? count) && (frame.running ?? 0) === 0) b++;
-  frame.batch = b;
-  return { end: ends[b] ?? count, limit: frame.batchLimits?.[b] ?? node.maxConcurrency };
+  let end = Math.min(count, batchStart(sizes, b + 1));
+  while (end < count && (frame.nextItem ?? 0) >= end && (frame.running ?? 0) === 0) {
+    b++;
+    frame.batch = b;
+    end = Math.min(count, batchStart(sizes, b + 1));
+    if (frame.batchPause === 'every' || (frame.batchPause === 'first' && b === 1)) {
+      frame.paused = b;
+      return { end: 0, limit: 0 };
+    }
+  }
+  return { end, limit: repeatLast(frame.batchLimits ?? [], b) };
 }
 
 /** Starts Map iterations while the concurrency limit (and the batch, and the failure tolerance) allows. */
@@ -329,7 +350,7 @@ function pumpMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[]): 
   const items = frame.items ?? [];
   const kids = frame.kids ?? [];
   for (;;) {
-    if (frame.phase !== 'children' || x.halted || frame.stopped) return;
+    if (frame.phase !== 'children' || x.halted || frame.stopped || frame.paused !== undefined) return;
     const { end, limit } = mapWindow(frame, node, items.length);
     if ((frame.running ?? 0) >= limit || (frame.nextItem ?? 0) >= end) return;
     const i = frame.nextItem ?? 0;
@@ -395,10 +416,12 @@ function clearChildren(frame: Frame): void {
   delete frame.nextItem;
   delete frame.running;
   delete frame.limit;
-  delete frame.batchEnds;
+  delete frame.batchSizes;
   delete frame.batchLimits;
   delete frame.batch;
-  delete frame.pauseBefore;
+  delete frame.batchPause;
+  delete frame.paused;
+  delete frame.released;
   delete frame.tolerated;
   delete frame.failures;
   delete frame.stopped;
@@ -637,10 +660,20 @@ export function step(flow: CompiledFlow, previous: ExecutionState, input: StepIn
   }
   const frames = options.inPlace === true ? framesOnPath(state, input.path) : copyPath(state, input.path);
   const leaf = frames?.[frames.length - 1];
-  if (!frames || !leaf || leaf.waitId !== input.id) return { state: previous, commands: [], events: [] };
+  if (!frames || !leaf) return { state: previous, commands: [], events: [] };
   const node = nodeOf(x, leaf);
   const path = input.path;
-  if (input.type === 'TaskSucceeded' && leaf.phase === 'task') {
+  if (input.type === 'ResumeMap') {
+    if (node.kind !== 'Map' || leaf.phase !== 'children') return { state: previous, commands: [], events: [] };
+    if (input.release) leaf.released = true;
+    if (leaf.paused !== undefined) {
+      leaf.paused = undefined;
+      pumpMap(x, leaf, node, path);
+      finishChildren(x, leaf, node, path);
+    }
+  } else if (leaf.waitId !== input.id) {
+    return { state: previous, commands: [], events: [] };
+  } else if (input.type === 'TaskSucceeded' && leaf.phase === 'task') {
     emit(x, 'TaskSucceeded', node.name, path, x.keep ? { Output: input.output } : undefined);
     let output: JsonObject | undefined;
     try {

@@ -39,11 +39,15 @@ export interface Frame {
   running?: number;
   /** Map: the concurrency decided when it started (when the node's is dynamic). */
   limit?: number;
-  /** Map in batches: the end index (exclusive) and concurrency of each batch, the batch running, and the batches a runner holds before they start. */
-  batchEnds?: number[];
+  /** Map in batches: the sizes and concurrency of the batches (the last entry repeats), the batch running, and the batches it stops before. */
+  batchSizes?: number[];
   batchLimits?: number[];
   batch?: number;
-  pauseBefore?: number[];
+  batchPause?: 'first' | 'every';
+  /** Map in batches: the batch that waits for a `ResumeMap` input before it starts. */
+  paused?: number;
+  /** Set by a `ResumeMap` input with `release`: a runner confirmed this Map's items (its holds read it). */
+  released?: boolean;
   /** Map with tolerated failures: the tolerance, the failures so far, and whether it stopped starting items. */
   tolerated?: number;
   failures?: number;
@@ -101,6 +105,11 @@ export type StepInput =
   | { type: 'TaskFailed'; path: readonly number[]; id: number; error: ErrorInfo }
   | { type: 'TimerFired'; path: readonly number[]; id: number }
   | { type: 'TimedOut' }
+  /**
+   * To the Map running at `path` (the path of its frame): starts the batch it waits before, if it
+   * waits; with `release`, marks it released (see {@link Frame.released}). Otherwise ignored.
+   */
+  | { type: 'ResumeMap'; path: readonly number[]; release?: boolean }
   | { type: 'Stop'; error?: ErrorInfo };
 
 /** What `step` asks the runner to do. */

@@ -1081,22 +1081,27 @@ export function resolveBatches(rc: JsonObject, count: number): MapBatches {
     }
     return Math.max(1, c.percent ? Math.ceil((of * c.n) / 100) : c.n);
   };
-  const sizes = (listOf('Batch') ?? [count]).map((v) => amount(v, count, 'Batch'));
+  const sizes = (listOf('Batch') ?? [Math.max(1, count)]).map((v) => amount(v, count, 'Batch'));
   const rawConcurrency = listOf('ConcurrencyInBatches') ?? [DEFAULT_BATCH_CONCURRENCY];
-  const concurrency = sizes.map((size, i) => Math.min(MAX_LOOP_CONCURRENCY, amount(rawConcurrency[Math.min(i, rawConcurrency.length - 1)] as Json, size, 'ConcurrencyInBatches')));
-  // a repeated last size keeps the last concurrency too (the interpreter repeats both)
+  const at = <T>(list: T[], i: number): T => list[Math.min(i, list.length - 1)] as T;
+  const concurrency = Array.from({ length: Math.max(sizes.length, rawConcurrency.length) }, (_, i) =>
+    Math.min(MAX_LOOP_CONCURRENCY, amount(at(rawConcurrency, i), at(sizes, i), 'ConcurrencyInBatches')),
+  );
   const option = rc['BatchPauseOption'] ?? 'Automatic';
   if (typeof option !== 'string' || !BATCH_PAUSE_OPTIONS.includes(option)) {
     throw oosError(OosErrorNames.RateControl, `RateControl.BatchPauseOption must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}, got ${JSON.stringify(option)}`);
   }
-  return { sizes, concurrency, pauseBefore: batchPauses(option, count) };
+  return { sizes, concurrency, pause: batchPause(option) };
 }
 
-/** The batches (by index) an execution waits before, for a BatchPauseOption / LoopMode over `count` items. */
-export function batchPauses(option: string, count: number): number[] {
-  if (option === 'FirstBatchPause') return [1];
-  if (option === 'EveryBatchPause') return Array.from({ length: Math.max(0, count - 1) }, (_, i) => i + 1);
-  return [];
+/** Where a loop in batches pauses, for a BatchPauseOption or LoopMode. */
+export function batchPause(option: string): MapBatches['pause'] {
+  return option === 'FirstBatchPause' ? 'first' : option === 'EveryBatchPause' ? 'every' : 'none';
+}
+
+/** Both pause settings together: a pause either asks for is made. */
+export function strongerPause(a: MapBatches['pause'], b: MapBatches['pause']): MapBatches['pause'] {
+  return a === 'every' || b === 'every' ? 'every' : a === 'first' || b === 'first' ? 'first' : 'none';
 }
 
 function batchConcurrency(rc: JsonObject): Json | undefined {

@@ -4,6 +4,7 @@
  * stopping a loop early, and released loops staying released across a restart.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AcsFixtures } from '../../src/oos/index.js';
 import { fakeCommands, inventoryOf, oos, OosWorld } from './helpers.js';
 import type { OosNode } from './helpers.js';
 
@@ -36,7 +37,7 @@ const start = async (rateControl: object, extra: Record<string, unknown> = {}): 
 const execution = async (id: string): Promise<Record<string, unknown>> => (await oos(node.app, 'ListExecutions', { ExecutionId: id })).body.Executions[0];
 const notify = (id: string, body: Record<string, unknown>) => oos(node.app, 'NotifyExecution', { ExecutionId: id, ...body });
 const called = (): string[] => commands.calls.map((c) => c.instance.ResourceId);
-const waitingItems = async (id: string): Promise<{ LoopItem: string; StatusMessage: string }[]> =>
+const waitingItems = async (id: string): Promise<{ TaskName: string; LoopItem: string; StatusMessage: string }[]> =>
   (await oos(node.app, 'ListTaskExecutions', { ExecutionId: id, IncludeChildTaskExecution: true, Status: 'Waiting', SortOrder: 'Ascending' })).body.TaskExecutions;
 
 describe('Batch mode', () => {
@@ -51,9 +52,10 @@ describe('Batch mode', () => {
     // the first batch has ended: the execution waits before the second
     expect(called()).toEqual(['i-000']);
     expect((await execution(id))['Status']).toBe('Waiting');
-    const waiting = await waitingItems(id);
-    expect(waiting.map((t) => t.LoopItem)).toEqual(['i-001', 'i-002']);
-    expect(waiting[0]?.StatusMessage).toContain('batch 2 of 4');
+    // the loop task waits (no item of the second batch has started)
+    expect(await waitingItems(id)).toEqual([
+      expect.objectContaining({ TaskName: 'runCommand', LoopItem: '', StatusMessage: 'batch 2 of 4 waits: NotifyExecution Approve to run it, Reject to cancel' }),
+    ]);
     // ExecuteTask is not how a batch goes on (Automatic mode); Approve is
     expect((await notify(id, { NotifyType: 'ExecuteTask', TaskName: 'runCommand' })).body.Code).toBe('ExecutionNotifyFailed');
     expect((await notify(id, { NotifyType: 'Approve' })).status).toBe(200);
@@ -156,6 +158,83 @@ describe('Batch mode', () => {
     expect(message).toContain('/Tasks/0/Loop/RateControl/Batch');
     expect(message).toContain('/Tasks/0/Loop/RateControl/ConcurrencyInBatches');
     expect(message).toContain('/Tasks/0/Loop/RateControl/BatchPauseOption');
+  });
+});
+
+describe('batch pauses are kept in the loop, not in its items', () => {
+  const FIXTURES: AcsFixtures = {
+    Services: { ECS: { DescribeInstances: [{ Response: { Instances: { Instance: [] } } }], DeleteInstance: [{ Response: { RequestId: 'deleted' } }] } },
+  };
+  const template = (loop: object, properties: object): string =>
+    JSON.stringify({
+      FormatVersion: 'OOS-2019-06-01',
+      Tasks: [{ Name: 'each', Action: 'ACS::ExecuteAPI', Properties: { Service: 'ECS', ...properties }, Loop: loop }],
+    });
+  const run = async (content: string, extra: Record<string, unknown> = {}): Promise<string> => {
+    const res = await oos(node.app, 'StartExecution', { TemplateContent: content, ...extra });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await node.settle();
+    return res.body.Execution.ExecutionId as string;
+  };
+  const apiCalls = async (id: string): Promise<string[]> =>
+    ((await oos(node.app, 'ListTaskExecutions', { ExecutionId: id, IncludeChildTaskExecution: true, SortOrder: 'Ascending' })).body.TaskExecutions as { LoopItem: string; Status: string }[])
+      .filter((t) => t.LoopItem !== '')
+      .map((t) => `${t.LoopItem}:${t.Status}`);
+
+  beforeEach(async () => {
+    await node.stop();
+    node = await world.node({ fixtures: FIXTURES, inventory: inventoryOf(6), commandRunner: { enabled: true, run: commands.run } });
+  });
+
+  it('an item that fails before its task exists does not let the next batch start without Approve', async () => {
+    const id = await run(
+      template(
+        { Items: [0, 1, 9, 2], RateControl: { Mode: 'Batch', Batch: [2], ConcurrencyInBatches: [2], BatchPauseOption: 'EveryBatchPause', MaxErrors: 5 } },
+        { API: 'DescribeInstances', Parameters: { InstanceId: { 'Fn::Select': ['{{ ACS::TaskLoopItem }}', ['i-000', 'i-001', 'i-002']] } } },
+      ),
+    );
+    expect((await execution(id))['Status']).toBe('Waiting');
+    expect(await apiCalls(id)).toEqual(['0:Success', '1:Success']);
+    await notify(id, { NotifyType: 'Approve', TaskName: 'each' });
+    await node.settle();
+    // item 9 fails while its Properties are resolved; item 2 still runs (MaxErrors 5)
+    expect((await execution(id))['Status']).toBe('Success');
+    expect(await apiCalls(id)).toEqual(['0:Success', '1:Success', '9:Failed', '2:Success']);
+  });
+
+  it('an item that needed no confirmation does not confirm the high-risk items after it', async () => {
+    const id = await run(template({ Items: ['DescribeInstances', 'DeleteInstance'], RateControl: { Mode: 'Concurrency', Concurrency: 1 } }, { API: '{{ ACS::TaskLoopItem }}', Parameters: {} }));
+    expect((await execution(id))['Status']).toBe('Waiting');
+    expect(await apiCalls(id)).toEqual(['DescribeInstances:Success', 'DeleteInstance:Waiting']);
+    await notify(id, { NotifyType: 'Approve' });
+    await node.settle();
+    expect((await execution(id))['Status']).toBe('Success');
+  });
+
+  it('a loop over no items in Batch mode succeeds', async () => {
+    const id = await run(template({ Items: [], RateControl: { Mode: 'Batch', MaxErrors: 0 } }, { API: 'DescribeInstances', Parameters: {} }));
+    expect((await execution(id))['Status']).toBe('Success');
+  });
+
+  it('past MaxErrors the loop fails at once instead of waiting before the next batch', async () => {
+    const id = await run(
+      template({ Items: [9, 0, 1], RateControl: { Mode: 'Batch', Batch: [1, 2], BatchPauseOption: 'FirstBatchPause', MaxErrors: 0 } }, { API: 'DescribeInstances', Parameters: { InstanceId: { 'Fn::Select': ['{{ ACS::TaskLoopItem }}', ['i-000', 'i-001']] } } }),
+    );
+    const failed = await execution(id);
+    expect(failed['Status']).toBe('Failed');
+    expect(failed['StatusMessage']).toContain('2 not started');
+  });
+
+  it('Approve with the TaskName of a loop that does not wait is refused; Reject of a waiting batch cancels', async () => {
+    const id = await run(template({ Items: [1, 2, 3], RateControl: { Mode: 'Batch', Batch: [1] } }, { API: 'DescribeInstances', Parameters: {} }), { LoopMode: 'FirstBatchPause' });
+    expect((await execution(id))['Status']).toBe('Waiting');
+    const wrong = await notify(id, { NotifyType: 'Approve', TaskName: 'other' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.Code).toBe('ExecutionNotifyFailed');
+    expect((await notify(id, { NotifyType: 'Reject', TaskName: 'each' })).status).toBe(200);
+    await node.settle();
+    expect((await execution(id))['Status']).toBe('Cancelled');
+    expect(await apiCalls(id)).toEqual(['1:Success']);
   });
 });
 

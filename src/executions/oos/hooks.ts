@@ -14,7 +14,8 @@
  */
 import type { Logger } from 'pino';
 import type { TaskRunner } from '../../engine/types.js';
-import { batchPauses, isHighRiskApi } from '../../oos/index.js';
+import { isHighRiskApi } from '../../oos/index.js';
+import { batchCount } from '../../interpreter/step.js';
 import type { CompiledTemplate } from '../../oos/index.js';
 import type { CompiledFlow } from '../../flow/graph.js';
 import type { ExecutionState, Frame } from '../../interpreter/types.js';
@@ -33,10 +34,8 @@ export const NOTIFY_TYPES = ['Approve', 'Reject', 'ExecuteTask', 'CancelTask', '
 export type NotifyType = (typeof NOTIFY_TYPES)[number];
 
 /** Why a task is held. */
-export type HoldReason = 'Debug' | 'Risk' | 'Failure' | 'BatchPause';
+export type HoldReason = 'Debug' | 'Risk' | 'Failure';
 
-/** Holds that Approve releases and Reject ends. */
-export const CONFIRMABLE_HOLDS: ReadonlySet<HoldReason> = new Set(['Risk', 'BatchPause']);
 
 /** Type of the history event recording a notification (ListExecutionLogs shows it). */
 export const NOTIFIED_EVENT = 'Notified';
@@ -62,13 +61,40 @@ const isCallback = (t: { mode: string }): boolean => t.mode !== 'RequestComplete
 /** The hold of an open task, with its reason. */
 export function holdReason(t: { hold: JsonObject | undefined }): HoldReason | undefined {
   const r = t.hold?.['Reason'];
-  return r === 'Debug' || r === 'Risk' || r === 'Failure' || r === 'BatchPause' ? r : undefined;
+  return r === 'Debug' || r === 'Risk' || r === 'Failure' ? r : undefined;
 }
 
-/** A task held for Approve/Reject: a high-risk confirmation or a batch pause. */
+/** A task held for Approve/Reject: a high-risk confirmation. */
 export function isConfirmable(t: { hold: JsonObject | undefined }): boolean {
-  const r = holdReason(t);
-  return r !== undefined && CONFIRMABLE_HOLDS.has(r);
+  return holdReason(t) === 'Risk';
+}
+
+/** A loop in batches that waits before its next batch (the Map frame's `paused`). */
+export interface PausedLoop {
+  /** Path of the Map's frame (the ResumeMap input's). */
+  path: number[];
+  taskName: string;
+  /** 1-based batch that waits, and how many there are. */
+  batch: number;
+  batches: number;
+}
+
+/**
+ * The loops of an execution that wait before a batch (FirstBatchPause / EveryBatchPause). Read
+ * from the interpreter state; `nameOf` names the task of a frame (its node in the flow).
+ */
+export function pausedLoops(state: ExecutionState | undefined, nameOf: (frame: Frame) => string): PausedLoop[] {
+  const out: PausedLoop[] = [];
+  const walk = (frame: Frame, path: number[]): void => {
+    if (frame.paused !== undefined) {
+      out.push({ path, taskName: nameOf(frame), batch: frame.paused + 1, batches: batchCount(frame.batchSizes ?? [], frame.items?.length ?? 0) });
+    }
+    frame.kids?.forEach((kid, i) => {
+      if (kid) walk(kid, [...path, i]);
+    });
+  };
+  if (state) walk(state.root, []);
+  return out;
 }
 
 /** A callback task waiting for Approve/Reject (ACS::Approve, ACS::Pause). */
@@ -132,41 +158,6 @@ function loopFrameOf(state: ExecutionState, path: readonly number[]): Frame | un
   return frame?.kids ? frame : undefined;
 }
 
-/**
- * Whether an item of the loop `task` belongs to, other than the task's own, in `[from, to)`, has
- * begun: it has ended, or its task is open and not held. Held items are what a notification
- * releases; once one of them was released, the items after it need no further confirmation. Read
- * from the interpreter state and the open tasks (both stored), so it holds across a restart.
- */
-function loopBegun(execution: DrivenExecution, task: NewTaskView, frame: Frame, from: number, to: number): boolean {
-  const index = task.path[task.path.length - 1] as number;
-  const results = frame.results ?? [];
-  for (let j = from; j < to; j++) if (j !== index && results[j]) return true;
-  const depth = task.path.length - 1;
-  for (const t of execution.tasks.values()) {
-    if (t.hold || t.stateName !== task.stateName || t.path.length !== task.path.length) continue;
-    const j = t.path[depth] as number;
-    if (j === index || j < from || j >= to) continue;
-    if (task.path.every((v, k) => k === depth || t.path[k] === v)) return true;
-  }
-  return false;
-}
-
-/**
- * A loop item that starts a batch the execution waits before (Batch mode with BatchPauseOption
- * or LoopMode FirstBatchPause/EveryBatchPause, both honoured): its hold, until Approve.
- */
-function batchPause(execution: DrivenExecution, task: NewTaskView, frame: Frame, loopMode: string): JsonObject | undefined {
-  const ends = frame.batchEnds;
-  if (!ends || ends.length < 2) return undefined;
-  const index = task.path[task.path.length - 1] as number;
-  const batch = ends.findIndex((end) => index < end);
-  if (batch <= 0) return undefined;
-  if (!(frame.pauseBefore ?? []).includes(batch) && !batchPauses(loopMode, ends.length).includes(batch)) return undefined;
-  if (loopBegun(execution, task, frame, ends[batch - 1] as number, ends[batch] as number)) return undefined;
-  return { Reason: 'BatchPause', Batch: batch + 1, Batches: ends.length };
-}
-
 /** The hooks the OOS service installs on the runner for kind 'template'. */
 export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
   /** Start times of loop items (exec/task/index → ms) for ExecutionTime. */
@@ -216,13 +207,10 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
     holdTask(execution, task) {
       if (task.retryCount > 0) return undefined;
       const meta = metaOf(execution.tags);
-      // a loop item: once an item of this run of the loop was released, the others follow
-      const frame = task.path.length > 0 ? loopFrameOf(execution.state, task.path) : undefined;
-      const loopReleased = frame !== undefined && loopBegun(execution, task, frame, 0, frame.items?.length ?? 0);
-      if (meta.Mode === 'Debug' && !loopReleased) return { Reason: 'Debug' };
-      const paused = frame ? batchPause(execution, task, frame, meta.LoopMode) : undefined;
-      if (paused) return paused;
-      if (meta.Mode === 'Debug') return undefined;
+      // a loop item: once an item of this run of the loop was released (ExecuteTask, Approve),
+      // the Map frame says so (ResumeMap with release) and the later items run unheld
+      const loopReleased = task.path.length > 0 && loopFrameOf(execution.state, task.path)?.released === true;
+      if (meta.Mode === 'Debug') return loopReleased ? undefined : { Reason: 'Debug' };
       if (meta.Mode === 'Automatic' && meta.SafetyCheck === 'Skip') return undefined;
       if (loopReleased) return undefined;
       return risky(execution, task);
@@ -235,7 +223,7 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
       o.observer.drain(execution.name);
       return { Reason: 'Failure', Error: { Code: error.Code, Detail: error.Detail }, Attempts: task.retryCount + 1 };
     },
-    status(_execution, status, open) {
+    status(execution, status, open) {
       switch (status) {
         case 'Succeeded':
           return 'Success';
@@ -245,7 +233,7 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
         case 'Stopped':
           return 'Cancelled';
         case 'Running':
-          return open.some((t) => t.hold !== undefined || isCallback(t)) ? 'Waiting' : 'Running';
+          return open.some((t) => t.hold !== undefined || isCallback(t)) || pausedLoops(execution.state, () => '').length > 0 ? 'Waiting' : 'Running';
       }
     },
     afterStep(execution, _result, commit) {
@@ -258,7 +246,7 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
         o.logger.warn({ executionId: execution.id, type: signal.type }, 'unknown signal type: ignored');
         return undefined;
       }
-      const decided = decideNotify(execution, signal);
+      const decided = decideNotify(execution, signal, pausedLoops(execution.state, (frame) => nodeName(o.templateOf(execution.id), frame)));
       if (decided.decisions.length === 0) o.logger.info({ executionId: execution.id, notify: signal.payload, why: decided.why }, 'notification no longer applies: ignored');
       return { decisions: decided.decisions, event: decided.event };
     },
@@ -267,6 +255,11 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
       o.onFinished(execution.id, status);
     },
   };
+}
+
+/** The name of the node a frame is at (the task of a loop's Map frame). */
+export function nodeName(template: CompiledTemplate | undefined, frame: Frame): string {
+  return template?.flow.scopes[frame.scope]?.nodes[frame.node]?.name ?? '';
 }
 
 /** The template definition of a task (its `Risk`, …). */
@@ -290,14 +283,32 @@ function payloadOf(signal: SignalRecord): NotifyPayload {
   };
 }
 
+/** The paused loops a notification is for: all, or the one its TaskName names. */
+function pausedNamed(paused: PausedLoop[], p: NotifyPayload): PausedLoop[] {
+  return p.TaskName === '' ? paused : paused.filter((l) => l.taskName === p.TaskName);
+}
+
 /** Merges ExecuteTask `Parameters` over a task's resolved Properties. */
 export function mergeParameters(parameters: Json, overrides: JsonObject): Json {
   if (Object.keys(overrides).length === 0) return parameters;
   return isJsonObject(parameters) ? { ...parameters, ...overrides } : overrides;
 }
 
-/** What a notification does to the execution as the runner holds it. `why` explains an empty decision list. */
-export function decideNotify(execution: DrivenExecution, signal: SignalRecord): { decisions: ControlDecision[]; event: ControlEvent; why: string } {
+/**
+ * `ResumeMap` with `release` for the loops of these held items: their later items need no
+ * further confirmation (decided before the release, so a restart in between keeps the mark).
+ */
+function releaseLoops(held: OpenTaskView[]): ControlDecision[] {
+  const paths = new Map<string, number[]>();
+  for (const t of held) if (t.path.length > 0) paths.set(t.path.slice(0, -1).join('/'), t.path.slice(0, -1));
+  return [...paths.values()].map((path) => ({ type: 'step', input: { type: 'ResumeMap', path, release: true } }));
+}
+
+/**
+ * What a notification does to the execution as the runner holds it. `why` explains an empty
+ * decision list. `paused`: the loops waiting before a batch (Approve runs it, Reject cancels).
+ */
+export function decideNotify(execution: DrivenExecution, signal: SignalRecord, paused: PausedLoop[] = []): { decisions: ControlDecision[]; event: ControlEvent; why: string } {
   const p = payloadOf(signal);
   const open = [...execution.tasks.values()];
   const targets = p.TaskIds.length > 0 ? open.filter((t) => p.TaskIds.includes(t.id)) : open;
@@ -331,15 +342,23 @@ export function decideNotify(execution: DrivenExecution, signal: SignalRecord): 
         return { decisions: [{ type: 'step', input: { type: 'TaskSucceeded', path: approval.path, id: approval.id, output } }], event, why: '' };
       }
       const held = named(targets).filter((t) => isConfirmable(t));
-      if (held.length === 0) return none('nothing waits for an approval, a high-risk confirmation or the next batch');
-      touched(held);
-      return { decisions: [{ type: 'release', tasks: held.map((t) => ({ id: t.id })) }], event, why: '' };
+      if (held.length > 0) {
+        touched(held);
+        return { decisions: [...releaseLoops(held), { type: 'release', tasks: held.map((t) => ({ id: t.id })) }], event, why: '' };
+      }
+      const loops = pausedNamed(paused, p);
+      if (loops.length === 0) return none('nothing waits for an approval, a high-risk confirmation or the next batch');
+      detail['Batches'] = loops.map((l) => ({ TaskName: l.taskName, Batch: l.batch, Of: l.batches }));
+      event.step ??= loops[0]?.taskName;
+      return { decisions: loops.map((l) => ({ type: 'step', input: { type: 'ResumeMap', path: l.path } })), event, why: '' };
     }
     case 'Reject': {
       const waiting = named(targets).filter((t) => awaitsApproval(t) || isConfirmable(t));
-      if (waiting.length === 0) return none('nothing waits for an approval, a high-risk confirmation or the next batch');
+      const loops = waiting.length === 0 ? pausedNamed(paused, p) : [];
+      if (waiting.length === 0 && loops.length === 0) return none('nothing waits for an approval, a high-risk confirmation or the next batch');
       touched(waiting);
-      const names = [...new Set(waiting.map((t) => t.stateName))].join(', ');
+      if (loops.length > 0) event.step ??= loops[0]?.taskName;
+      const names = [...new Set([...waiting.map((t) => t.stateName), ...loops.map((l) => `${l.taskName} (batch ${l.batch} of ${l.batches})`)])].join(', ');
       const who = p.Approver === '' ? '' : ` by ${p.Approver}`;
       const error = { Code: OosLifecycleErrorNames.Rejected, Detail: `task ${names} was rejected${who}${p.NotifyNote !== '' ? `: ${p.NotifyNote}` : ''}` };
       return { decisions: [{ type: 'step', input: { type: 'Stop', error } }], event, why: '' };
@@ -348,7 +367,7 @@ export function decideNotify(execution: DrivenExecution, signal: SignalRecord): 
       const held = targets.filter((t) => holdReason(t) === 'Debug' && t.stateName === p.TaskName);
       if (held.length === 0) return none(`no task named '${p.TaskName}' waits to be executed`);
       touched(held);
-      return { decisions: [{ type: 'release', tasks: held.map((t) => ({ id: t.id, parameters: mergeParameters(t.parameters, p.Parameters) })) }], event, why: '' };
+      return { decisions: [...releaseLoops(held), { type: 'release', tasks: held.map((t) => ({ id: t.id, parameters: mergeParameters(t.parameters, p.Parameters) })) }], event, why: '' };
     }
     case 'CancelTask': {
       const running = named(targets).filter((t) => !t.hold && !isCallback(t) && t.running);

@@ -6,7 +6,7 @@
  * drains right after the step (same tick) into resource-status rows of the step's commit.
  */
 import type { CompiledTemplate } from '../../oos/index.js';
-import { LOOP_ITEM_KEY } from '../../oos/index.js';
+import { batchPause, LOOP_ITEM_KEY, strongerPause } from '../../oos/index.js';
 import type { EvalScope } from '../../flow/expr/index.js';
 import type { CompiledFlow, FlowNode, MapNode, ScopeGraph, TaskNode } from '../../flow/graph.js';
 import { isJsonObject } from '../../shared/json.js';
@@ -112,4 +112,39 @@ export function observeLoops(template: CompiledTemplate, observer: LoopObserver)
   const newRoot: ScopeGraph = { ...root, nodes: rootNodes };
   scopes[root.id] = newRoot;
   return { ...flow, root: newRoot, scopes };
+}
+
+const withLoopModeCache = new WeakMap<CompiledFlow, Map<string, CompiledFlow>>();
+
+/**
+ * The flow with the execution's `LoopMode` (FirstBatchPause / EveryBatchPause) added to the
+ * pauses of every loop in Batch mode (its own BatchPauseOption still counts: the stronger wins).
+ * Loops in Concurrency mode have no batches and do not pause. Cached per flow and mode.
+ */
+export function withLoopMode(template: CompiledTemplate, flow: CompiledFlow, loopMode: string): CompiledFlow {
+  const pause = batchPause(loopMode);
+  if (pause === 'none') return flow;
+  let byMode = withLoopModeCache.get(flow);
+  const hit = byMode?.get(loopMode);
+  if (hit) return hit;
+  const scopes: ScopeGraph[] = [...flow.scopes];
+  const rootNodes: FlowNode[] = [...flow.root.nodes];
+  for (const task of template.tasks) {
+    const map = rootNodes[task.node];
+    if (!task.loop || !map || map.kind !== 'Map' || !map.batches) continue;
+    const batches = map.batches;
+    rootNodes[task.node] = {
+      ...map,
+      batches: (scope, count) => {
+        const plan = batches(scope, count);
+        return plan ? { ...plan, pause: strongerPause(plan.pause, pause) } : plan;
+      },
+    };
+  }
+  const root: ScopeGraph = { ...flow.root, nodes: rootNodes };
+  scopes[root.id] = root;
+  const wrapped: CompiledFlow = { ...flow, root, scopes };
+  if (!byMode) withLoopModeCache.set(flow, (byMode = new Map()));
+  byMode.set(loopMode, wrapped);
+  return wrapped;
 }

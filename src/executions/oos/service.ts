@@ -22,7 +22,8 @@ import type { DurableRunner } from '../durable-runner.js';
 import { isFinishedStatus } from '../store.js';
 import type { DefinitionRecord, ExecutionRecord, ExecutionStore, HistoryRecord, ResourceStatusRecord, TaskRecord } from '../store.js';
 import { invalidParameter, noPermission, oosApiError, OosExecutionErrorCodes, OosLifecycleErrorNames } from './errors.js';
-import { awaitsApproval, holdReason, isConfirmable, NOTIFY_SIGNAL, NOTIFY_TYPES } from './hooks.js';
+import { awaitsApproval, holdReason, isConfirmable, nodeName, NOTIFY_SIGNAL, NOTIFY_TYPES, pausedLoops } from './hooks.js';
+import { withLoopMode } from './observe.js';
 import type { NotifyPayload, NotifyType } from './hooks.js';
 import { EXECUTION_MODES, LOOP_MODES, metaOf, SAFETY_CHECKS, tagsWithMeta, userTagsOf } from './meta.js';
 import type { ExecutionMeta, ExecutionModeName, SafetyCheck } from './meta.js';
@@ -546,7 +547,7 @@ export class OosExecutionService {
     try {
       result = await this.runner.startExecution({
         id,
-        flow,
+        flow: withLoopMode(template, flow, s.loopMode),
         kind: 'template',
         ...(this.options.account !== undefined ? { account: this.options.account } : {}),
         definitionName: name,
@@ -609,13 +610,18 @@ export class OosExecutionService {
       if (!modes.includes(meta.Mode)) throw refuse(`${what} is only valid in ${modes.join(' or ')} mode; the execution runs in ${meta.Mode} mode.`);
     };
     const scoped = teIds.length > 0 || !!p.TaskName || !!p.LoopItem;
-    if ((type === 'RetryTask' || type === 'SkipTask' || type === 'Approve' || type === 'Reject' || type === 'CancelTask') && scoped && targets.length === 0) {
+    // loops waiting before a batch (no open task: the Map frame waits)
+    const template = this.templateOf(execution.id) ?? (await this.context(execution)).template;
+    const paused = pausedLoops(execution.state, (frame) => nodeName(template, frame)).filter((l) => !p.TaskName || l.taskName === p.TaskName);
+    const pausedTargeted = paused.length > 0 && teIds.length === 0 && !p.LoopItem;
+    if ((type === 'Approve' || type === 'Reject') && pausedTargeted) payload.TaskIds = [];
+    if ((type === 'RetryTask' || type === 'SkipTask' || type === 'Approve' || type === 'Reject' || type === 'CancelTask') && scoped && targets.length === 0 && !((type === 'Approve' || type === 'Reject') && pausedTargeted)) {
       throw refuse(`no open task matches ${[p.TaskName ? `TaskName ${p.TaskName}` : '', teIds.length > 0 ? `TaskExecutionId ${teIds.join(', ')}` : '', p.LoopItem ? `LoopItem ${p.LoopItem}` : ''].filter((x) => x).join(' and ')}.`);
     }
     switch (type) {
       case 'Approve':
       case 'Reject':
-        if (!targets.some((t) => awaitsApproval(t) || isConfirmable(t))) {
+        if (!targets.some((t) => awaitsApproval(t) || isConfirmable(t)) && !pausedTargeted) {
           throw refuse(`the execution is not waiting for an approval, a high-risk confirmation or the next batch (status ${execution.status}).`);
         }
         break;
@@ -932,11 +938,11 @@ export class OosExecutionService {
     if (meta.Content !== undefined) {
       const compiled = this.templates.compile(undefined, meta.Content);
       this.live.set(record.id, compiled.template);
-      return compiled.flow;
+      return withLoopMode(compiled.template, compiled.flow, meta.LoopMode);
     }
     const resolved = await this.templates.resolve(record.definitionName, record.definitionVersion);
     this.live.set(record.id, resolved.template);
-    return resolved.flow;
+    return withLoopMode(resolved.template, resolved.flow, meta.LoopMode);
   }
 
   /** Runs `fn` on {@link close} (last added, first run). */

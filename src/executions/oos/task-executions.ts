@@ -10,7 +10,7 @@ import { loopKey, outputKey } from '../../oos/index.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { Json, JsonObject } from '../../shared/json.js';
 import type { ExecutionRecord, HistoryRecord, ResourceStatusRecord, TaskRecord } from '../store.js';
-import { approversOf, holdReason, minApprovals, NOTIFIED_EVENT } from './hooks.js';
+import { approversOf, holdReason, minApprovals, nodeName, NOTIFIED_EVENT, pausedLoops } from './hooks.js';
 import { iso } from './templates.js';
 
 export interface TaskExecution {
@@ -300,9 +300,6 @@ export function deriveTaskExecutions(
     } else if (reason === 'Risk') {
       te.status = 'Waiting';
       te.message = `high-risk API ${text(hold?.['Service'])}${hold?.['Service'] ? ' ' : ''}${text(hold?.['API'])}: waiting for NotifyExecution Approve or Reject`;
-    } else if (reason === 'BatchPause') {
-      te.status = 'Waiting';
-      te.message = `batch ${String(hold?.['Batch'] ?? '?')} of ${String(hold?.['Batches'] ?? '?')} waits: NotifyExecution Approve to run it, Reject to cancel`;
     } else if (reason === 'Failure') {
       const err = hold?.['Error'];
       const why = err !== undefined && isJsonObject(err) ? `${text(err['Code'])}: ${text(err['Detail'])}` : '';
@@ -313,6 +310,15 @@ export function deriveTaskExecutions(
       te.status = 'Waiting';
       te.message = `waiting for approval (${approvers.length}/${minApprovals(view)}): NotifyExecution Approve or Reject`;
       te.extra['Approvers'] = approvers;
+    }
+  }
+  // loops waiting before a batch
+  if (execution.status !== 'Success' && execution.status !== 'Failed' && execution.status !== 'Cancelled') {
+    for (const loop of pausedLoops(execution.state, (frame) => nodeName(template, frame))) {
+      const te = latest.get(loop.taskName);
+      if (!te) continue;
+      te.status = 'Waiting';
+      te.message = `batch ${loop.batch} of ${loop.batches} waits: NotifyExecution Approve to run it, Reject to cancel`;
     }
   }
   // child executions started by ACS::Template tasks (the latest per task)
