@@ -1,8 +1,9 @@
 /**
  * Durable executions: OOS StartExecution of a 3-task template to Success on the embedded SQLite
  * store (WAL, synchronous=FULL), in process, executions/s — against the raw rate of durable SQLite
- * commits (better-sqlite3, same pragmas) of one execution's size in the same run: as many
- * committed transactions, each writing a row as large as that execution's checkpoint.
+ * commits (better-sqlite3, same pragmas) of one execution's size in the same trial: as many
+ * committed transactions, each writing a row as large as that execution's checkpoint. The two
+ * take turns within each trial (see measureTrial).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +31,22 @@ const TEMPLATE = JSON.stringify({
 const FIXTURES = 'Services:\n  Demo:\n    Ping:\n      - Response: { Pong: pong }\n';
 const silent = pino({ level: 'silent' });
 
-/** Executions/s of the template, one at a time, each awaited to its end. */
-async function oosRate(dir: string, ms: number): Promise<{ rate: number; commitsPerExecution: number; stateBytes: number }> {
+/** Slices of each trial: flowrun and the raw commits take turns (see {@link measureTrial}). */
+const SLICES = 8;
+
+/** Time spent and executions done by one side of a trial. */
+interface Tally {
+  executions: number;
+  ms: number;
+}
+
+/** The OOS service on a fresh SQLite store, running the template one execution at a time. */
+async function openOos(dir: string): Promise<{
+  runOne(): Promise<string>;
+  commits(): number;
+  stateBytes(id: string): Promise<number>;
+  close(): Promise<void>;
+}> {
   const sqlite = await openSqliteStore({ file: join(dir, `oos-${Date.now()}.db`) });
   // counts the store's transactions: an execution's creation and each step's commit
   let commits = 0;
@@ -52,43 +67,45 @@ async function oosRate(dir: string, ms: number): Promise<{ rate: number; commits
   const runner = new DurableRunner({ store, tasks: runtime.engine.runTask, clock: runtime.clock, resolveFlow: () => Promise.reject(new Error('no flows')), logger: silent });
   const oos = await createOosExecutionService({ store, runner, engine: runtime.engine, clock: runtime.clock, logger: silent, config: { fixtures: parseAcsFixtures(FIXTURES, 'bench') } });
   await oos.createTemplate({ TemplateName: 'bench-three', Content: TEMPLATE });
-  const finished = new Map<string, (status: string) => void>();
-  runner.onFinished((f) => finished.get(f.id)?.(f.status));
-  const runOne = async (): Promise<string> => {
-    let done!: (status: string) => void;
-    const ended = new Promise<string>((r) => (done = r));
-    const { Execution } = await oos.startExecution({ TemplateName: 'bench-three' });
-    finished.set(Execution.ExecutionId, done);
-    const status = (await store.getExecution(Execution.ExecutionId))?.status;
-    const final = status === 'Success' ? status : await ended;
-    finished.delete(Execution.ExecutionId);
-    if (final !== 'Success') throw new Error(`the execution ended ${final}`);
-    return Execution.ExecutionId;
+  // How each execution ends, from the runner's own notice (an execution may finish before its
+  // StartExecution call returns: its status is kept until then). No store read of our own: the
+  // harness adds nothing to what is measured.
+  const ended = new Map<string, string>();
+  const waiting = new Map<string, (status: string) => void>();
+  runner.onFinished((f) => {
+    const waiter = waiting.get(f.id);
+    if (waiter) waiter(f.status);
+    else ended.set(f.id, f.status);
+  });
+  return {
+    async runOne(): Promise<string> {
+      const { Execution } = await oos.startExecution({ TemplateName: 'bench-three' });
+      const id = Execution.ExecutionId;
+      const final = ended.get(id) ?? (await new Promise<string>((resolve) => waiting.set(id, resolve)));
+      ended.delete(id);
+      waiting.delete(id);
+      if (final !== 'Success') throw new Error(`the execution ended ${final}`);
+      return id;
+    },
+    commits: () => commits,
+    async stateBytes(id: string): Promise<number> {
+      const record = await store.getExecution(id);
+      return record ? Buffer.byteLength(JSON.stringify(record.state)) : 1024;
+    },
+    async close(): Promise<void> {
+      await runner.close();
+      await oos.close();
+      await runtime.close();
+      await sqlite.close();
+    },
   };
-  try {
-    for (let i = 0; i < 20; i++) await runOne(); // warm-up
-    commits = 0;
-    let lastId = '';
-    const start = performance.now();
-    let n = 0;
-    while (performance.now() - start < ms) {
-      lastId = await runOne();
-      n++;
-    }
-    const rate = (n * 1000) / (performance.now() - start);
-    const last = await store.getExecution(lastId);
-    const stateBytes = last ? Buffer.byteLength(JSON.stringify(last.state)) : 1024;
-    return { rate, commitsPerExecution: Math.max(1, Math.round(commits / Math.max(1, n))), stateBytes };
-  } finally {
-    await runner.close();
-    await oos.close();
-    await runtime.close();
-    await sqlite.close();
-  }
 }
 
-/** Durable SQLite commits/s of rows of `bytes` (WAL, synchronous=FULL), grouped `perExecution` to an execution. */
-function rawRate(dir: string, bytes: number, perExecution: number, ms: number): number {
+/**
+ * The baseline: durable SQLite commits (better-sqlite3, WAL, synchronous=FULL) of rows of `bytes`,
+ * `perExecution` committed transactions to an execution.
+ */
+function openRaw(dir: string, bytes: number, perExecution: number): { runOne(): void; close(): void } {
   const db = new Database(join(dir, `raw-${Date.now()}.db`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -96,15 +113,72 @@ function rawRate(dir: string, bytes: number, perExecution: number, ms: number): 
   const insert = db.prepare('INSERT INTO checkpoints (execution, state) VALUES (?, ?)');
   const commit = db.transaction((execution: string, state: string) => insert.run(execution, state));
   const payload = 'x'.repeat(bytes);
-  const start = performance.now();
   let executions = 0;
-  while (performance.now() - start < ms) {
-    for (let c = 0; c < perExecution; c++) commit(`e${executions}`, payload);
-    executions++;
+  return {
+    runOne(): void {
+      for (let c = 0; c < perExecution; c++) commit(`e${executions}`, payload);
+      executions++;
+    },
+    close: () => db.close(),
+  };
+}
+
+/**
+ * One trial: executions/s of the template (one at a time, each awaited to its end) and of the raw
+ * commits of the same count and size. The two take turns in {@link SLICES} slices (alternating
+ * which goes first), so that both see the same disk: on a shared machine the latency of an fsync
+ * moves by several times within seconds, and measuring one side after the other compared two
+ * different disks.
+ */
+async function measureTrial(dir: string, ms: number): Promise<{ oos: number; raw: number; commitsPerExecution: number; stateBytes: number }> {
+  const oos = await openOos(dir);
+  let raw: { runOne(): void; close(): void } | undefined;
+  try {
+    let lastId = '';
+    const warmUp = 20;
+    for (let i = 0; i < warmUp; i++) lastId = await oos.runOne();
+    const commitsPerExecution = Math.max(1, Math.round(oos.commits() / warmUp));
+    const stateBytes = await oos.stateBytes(lastId);
+    const r = openRaw(dir, stateBytes, commitsPerExecution);
+    raw = r;
+    for (let i = 0; i < 5; i++) r.runOne(); // warm-up
+    const ours: Tally = { executions: 0, ms: 0 };
+    const theirs: Tally = { executions: 0, ms: 0 };
+    const slice = ms / SLICES;
+    const runOos = async (): Promise<void> => {
+      const start = performance.now();
+      let now = start;
+      while (now - start < slice) {
+        await oos.runOne();
+        ours.executions++;
+        now = performance.now();
+      }
+      ours.ms += now - start;
+    };
+    const runRaw = (): void => {
+      const start = performance.now();
+      let now = start;
+      while (now - start < slice) {
+        r.runOne();
+        theirs.executions++;
+        now = performance.now();
+      }
+      theirs.ms += now - start;
+    };
+    for (let i = 0; i < SLICES; i++) {
+      if (i % 2 === 0) {
+        await runOos();
+        runRaw();
+      } else {
+        runRaw();
+        await runOos();
+      }
+    }
+    return { oos: (ours.executions * 1000) / ours.ms, raw: (theirs.executions * 1000) / theirs.ms, commitsPerExecution, stateBytes };
+  } finally {
+    raw?.close();
+    await oos.close();
   }
-  const rate = (executions * 1000) / (performance.now() - start);
-  db.close();
-  return rate;
 }
 
 export const durable: Scenario = {
@@ -117,11 +191,11 @@ export const durable: Scenario = {
       const theirs: number[] = [];
       let shape = { commitsPerExecution: 1, stateBytes: 0 };
       for (let t = 0; t < options.trials; t++) {
-        const r = await oosRate(dir, options.ms);
+        const r = await measureTrial(dir, options.ms);
         shape = r;
-        ours.push(r.rate);
-        theirs.push(rawRate(dir, r.stateBytes, r.commitsPerExecution, options.ms));
-        options.log(`  trial ${t + 1}: ${r.rate.toFixed(1)} executions/s; raw SQLite ${theirs[t]?.toFixed(1)} executions/s (${r.commitsPerExecution} commits of ${r.stateBytes} B each)`);
+        ours.push(r.oos);
+        theirs.push(r.raw);
+        options.log(`  trial ${t + 1}: ${r.oos.toFixed(1)} executions/s; raw SQLite ${r.raw.toFixed(1)} executions/s (${r.commitsPerExecution} commits of ${r.stateBytes} B each)`);
       }
       return [
         {

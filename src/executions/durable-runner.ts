@@ -296,6 +296,12 @@ class Driver {
 
 const silentLogger = (): Logger => pino({ level: 'silent' });
 
+/**
+ * The reason a deadline or timer sleep is cut short with (its rejection is ignored): shared,
+ * because an abort without a reason builds a DOMException, stack and all, every time.
+ */
+const SLEEP_CANCELLED: unknown = Object.freeze({ reason: 'the sleep is no longer needed' });
+
 const isCallback = (mode: TaskMode): boolean => mode !== 'RequestComplete';
 
 export class DurableRunner {
@@ -810,11 +816,29 @@ export class DurableRunner {
     return d.hooks.status(this.view(d), status, open);
   }
 
-  /** What hooks see of a driver (`state`: another state than the driver's, e.g. after a step). */
+  /**
+   * What hooks see of a driver (`state`: another state than the driver's, e.g. after a step). The
+   * open-task map is built when first read (most hooks never read it); hooks are synchronous, so
+   * it shows the tasks as they were when the hook was called.
+   */
   private view(d: Driver, state: ExecutionState = d.state): DrivenExecution {
-    const tasks = new Map<number, OpenTaskView>();
-    for (const [id, t] of d.tasks) tasks.set(id, viewOf(id, t));
-    return { id: d.id, kind: d.meta.kind, name: d.meta.name, mode: d.meta.mode, tags: d.meta.tags, parentId: d.meta.parentId, state, tasks };
+    let tasks: Map<number, OpenTaskView> | undefined;
+    return {
+      id: d.id,
+      kind: d.meta.kind,
+      name: d.meta.name,
+      mode: d.meta.mode,
+      tags: d.meta.tags,
+      parentId: d.meta.parentId,
+      state,
+      get tasks(): ReadonlyMap<number, OpenTaskView> {
+        if (!tasks) {
+          tasks = new Map();
+          for (const [id, t] of d.tasks) tasks.set(id, viewOf(id, t));
+        }
+        return tasks;
+      },
+    };
   }
 
   private async commitWithRetry(executionId: string, commit: StepCommit): Promise<void> {
@@ -943,6 +967,8 @@ export class DurableRunner {
     }
     if (input?.type === 'TimerFired') removeTimers.push(input.id);
 
+    // what the hooks see of the execution after the step (open tasks as before it), built once
+    let after: DrivenExecution | undefined;
     const starts = new Map<number, { task: OpenTask; token?: string }>();
     const timers = new Map<number, NewTimerRecord>();
     const cancels: number[] = [];
@@ -960,7 +986,7 @@ export class DurableRunner {
           scheduleEventId: ids?.shift(),
         };
         const entry: { task: OpenTask; token?: string } = { task };
-        const hold = d.hooks?.holdTask?.(this.view(d, s), { id: c.id, path: c.path, stateName: c.stateName, action: c.action, mode: c.mode, parameters: c.parameters, retryCount: c.retryCount });
+        const hold = d.hooks?.holdTask?.((after ??= this.view(d, s)), { id: c.id, path: c.path, stateName: c.stateName, action: c.action, mode: c.mode, parameters: c.parameters, retryCount: c.retryCount });
         if (hold) task.hold = hold;
         if (isCallback(c.mode)) {
           entry.token = c.taskToken ?? newUuid();
@@ -1016,11 +1042,11 @@ export class DurableRunner {
       const answeredId = input && (input.type === 'TaskSucceeded' || input.type === 'TaskFailed') ? input.id : undefined;
       for (const [id, t] of d.tasks) if (id !== answeredId && !cancels.includes(id)) open.push(viewOf(id, t));
       for (const [id, { task }] of starts) if (!cancelledNew.has(id)) open.push(viewOf(id, task));
-      commit.status = d.hooks.status(this.view(d, s), s.status, open);
+      commit.status = d.hooks.status((after ??= this.view(d, s)), s.status, open);
     } else if (d.hooks?.status) {
-      commit.status = d.hooks.status(this.view(d, s), s.status, []);
+      commit.status = d.hooks.status((after ??= this.view(d, s)), s.status, []);
     }
-    d.hooks?.afterStep?.(this.view(d, s), result, commit);
+    d.hooks?.afterStep?.(after ?? this.view(d, s), result, commit);
     return { commit, input, starts, cancelledNew, timers: [...timers.values()], cancels, commands: result.commands };
   }
 
@@ -1118,7 +1144,7 @@ export class DurableRunner {
   private stopTimer(d: Driver, id: number): void {
     const timer = d.timers.get(id);
     if (!timer) return;
-    timer.controller.abort();
+    timer.controller.abort(SLEEP_CANCELLED);
     d.timers.delete(id);
   }
 
@@ -1151,10 +1177,12 @@ export class DurableRunner {
     if (d.dead) return;
     d.dead = true;
     d.inbox.length = 0;
-    d.deadline.abort();
-    const err = new FlowrunError(ErrorNames.Cancelled, reason);
-    for (const task of d.tasks.values()) task.controller?.abort(err);
-    for (const timer of d.timers.values()) timer.controller.abort();
+    d.deadline.abort(SLEEP_CANCELLED);
+    let err: FlowrunError | undefined;
+    for (const task of d.tasks.values()) {
+      if (task.controller && !task.controller.signal.aborted) task.controller.abort((err ??= new FlowrunError(ErrorNames.Cancelled, reason)));
+    }
+    for (const timer of d.timers.values()) timer.controller.abort(SLEEP_CANCELLED);
     d.timers.clear();
   }
 

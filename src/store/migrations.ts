@@ -122,6 +122,26 @@ CREATE TABLE signals (
 CREATE INDEX signals_execution ON signals (execution_id, id);
 `;
 
+/**
+ * Indexes that fit the queries and cost a step little. Listing by status (OOS checks its quota on
+ * every StartExecution) and by parent (every OOS execution view) scanned every execution of a kind
+ * and account; now each has its index, in the newest-first order. Every index an execution's
+ * creation or end writes is a page more in each durable commit: the lease owner index goes (a
+ * lease is found by id; the signal and timer queries start from their own small tables), and the
+ * claim and purge indexes keep only the rows they look for (partial). A claim scans the active
+ * executions oldest first; a lease renewal no longer rewrites an index entry.
+ */
+const V2_INDEXES = `
+DROP INDEX executions_parent;
+DROP INDEX executions_owner;
+DROP INDEX executions_runnable;
+DROP INDEX executions_finished;
+CREATE INDEX executions_status ON executions (kind, account, status, started_at, id);
+CREATE INDEX executions_parent ON executions (kind, account, parent_id, started_at, id) WHERE parent_id IS NOT NULL;
+CREATE INDEX executions_active ON executions (started_at, id) WHERE active = 1;
+CREATE INDEX executions_finished ON executions (stopped_at) WHERE active = 0;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -129,6 +149,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: {
       sqlite: V1_COMMON + signals('id INTEGER PRIMARY KEY AUTOINCREMENT'),
       postgres: V1_COMMON + signals('id BIGSERIAL PRIMARY KEY'),
+    },
+  },
+  {
+    version: 2,
+    name: 'indexes for listing by status and parent; fewer index writes per step',
+    sql: {
+      sqlite: V2_INDEXES,
+      postgres: V2_INDEXES,
     },
   },
 ];

@@ -28,6 +28,26 @@ export interface SqlDriver extends SqlConn {
 /** Most parameters one multi-row INSERT binds (below SQLite's and PostgreSQL's limits). */
 export const MAX_PARAMS_PER_STATEMENT = 900;
 
+/**
+ * INSERT texts by column list (the callers' constant arrays), then table, row count and suffix:
+ * built once, and the same string each time is cheap to find among the prepared statements.
+ */
+const insertTexts = new WeakMap<readonly string[], Map<string, string>>();
+
+function insertText(table: string, columns: readonly string[], rows: number, suffix: string): string {
+  let texts = insertTexts.get(columns);
+  if (!texts) insertTexts.set(columns, (texts = new Map()));
+  const key = `${table} ${rows} ${suffix}`;
+  let sql = texts.get(key);
+  if (sql === undefined) {
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array<string>(rows).fill(tuple).join(', ')}${suffix ? ` ${suffix}` : ''}`;
+    if (texts.size >= 256) texts.clear();
+    texts.set(key, sql);
+  }
+  return sql;
+}
+
 /** Inserts `rows` (each one value per column) with as few multi-row INSERTs as the limit allows. */
 export async function insertMany(
   conn: SqlConn,
@@ -38,11 +58,9 @@ export async function insertMany(
 ): Promise<void> {
   if (rows.length === 0) return;
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS_PER_STATEMENT / columns.length));
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
   for (let i = 0; i < rows.length; i += perStatement) {
-    const chunk = rows.slice(i, i + perStatement);
-    const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}${suffix ? ` ${suffix}` : ''}`;
-    await conn.run(sql, chunk.flat());
+    const chunk = rows.length <= perStatement ? rows : rows.slice(i, i + perStatement);
+    await conn.run(insertText(table, columns, chunk.length, suffix), chunk.length === 1 ? (chunk[0] as readonly SqlValue[]) : chunk.flat());
   }
 }
 

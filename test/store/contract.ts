@@ -244,6 +244,24 @@ export function storeContract(adapter: string, open: () => Promise<StoreFixture>
         expect(window.items.map((e) => e.name)).toEqual(['odd-5', 'even-4', 'odd-3']);
         expect((await store.listExecutions({ kind: 'flow' }, { limit: 100 })).items).toHaveLength(8);
       });
+
+      it('lists by status and by parent across definitions, newest first, with paging', async () => {
+        const kids: ExecutionRecord[] = [];
+        for (let i = 0; i < 5; i++) kids.push(await create({ parentId: 'p-1', definitionName: i % 2 === 0 ? 'f' : 'g', startedAt: T0 + (i < 2 ? 0 : i), status: i === 4 ? 'Waiting' : 'Running' }));
+        await create({ parentId: 'p-2', startedAt: T0 + 50, status: 'Waiting' });
+        await create({ kind: 'template', parentId: 'p-1', startedAt: T0 + 60, status: 'Waiting' });
+        const newest = [...kids].sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1)).map((e) => e.id);
+        const first = await store.listExecutions({ kind: 'flow', parentId: 'p-1' }, { limit: 3 });
+        expect(first.next).toBeDefined();
+        const rest = await store.listExecutions({ kind: 'flow', parentId: 'p-1' }, { limit: 3, ...(first.next ? { after: first.next } : {}) });
+        expect([...first.items, ...rest.items].map((e) => e.id)).toEqual(newest);
+        expect(rest.next).toBeUndefined();
+        const running = await store.listExecutions({ kind: 'flow', status: 'Running' }, { limit: 10 });
+        expect(running.items.map((e) => e.id)).toEqual(newest.filter((id) => id !== kids[4]?.id));
+        const waiting = await store.listExecutions({ kind: 'flow', status: 'Waiting' }, { limit: 1 });
+        expect(waiting.items.map((e) => e.parentId)).toEqual(['p-2']);
+        expect(waiting.next).toBeDefined();
+      });
     });
 
     describe('commitStep', () => {
@@ -343,6 +361,24 @@ export function storeContract(adapter: string, open: () => Promise<StoreFixture>
         expect(await store.pendingSignals({ executionId: e.id })).toEqual([]);
         expect(await store.claimRunnable('B', T0 + 10 * LEASE, LEASE, 10)).toEqual([]);
         await expect(store.commitStep(e.id, { leaseOwner: 'A', now: T0 + 10, status: 'Running' })).rejects.toBeInstanceOf(LeaseLostError);
+      });
+
+      it('a step that changes only the status of an active execution writes it and keeps the lease', async () => {
+        const e = await create({ leaseOwner: 'A', leaseExpiresAt: T0 + LEASE });
+        const byStatus = async (status: string): Promise<string[]> => (await store.listExecutions({ kind: 'flow', status }, { limit: 10 })).items.map((x) => x.id);
+        await store.commitStep(e.id, { leaseOwner: 'A', now: T0 + 5, status: 'Waiting' });
+        const got = await store.getExecution(e.id);
+        expect(got).toMatchObject({ status: 'Waiting', leaseOwner: 'A', leaseExpiresAt: T0 + LEASE, updatedAt: T0 + 5, state: e.state });
+        expect(got?.stoppedAt).toBeUndefined();
+        expect(got?.output).toBeUndefined();
+        expect(await byStatus('Waiting')).toEqual([e.id]);
+        expect(await byStatus('Running')).toEqual([]);
+        await store.commitStep(e.id, { leaseOwner: 'A', now: T0 + 6, status: 'Waiting', state: fakeState(e.name, { seq: 7 }) }); // status unchanged
+        expect(await store.getExecution(e.id)).toMatchObject({ status: 'Waiting', updatedAt: T0 + 6, state: { seq: 7 }, leaseOwner: 'A' });
+        await store.commitStep(e.id, { leaseOwner: 'A', now: T0 + 7, status: 'Running' });
+        expect(await byStatus('Running')).toEqual([e.id]);
+        expect(await byStatus('Waiting')).toEqual([]);
+        expect((await store.renewLeases('A', T0 + 8, LEASE)).includes(e.id)).toBe(true);
       });
     });
 

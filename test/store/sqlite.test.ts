@@ -69,6 +69,39 @@ describe('sqlite adapter', () => {
     }
   });
 
+  it('upgrades a database of the first schema: its executions are listed and claimed by the new indexes', async () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir, 'old.db');
+      const first = MIGRATIONS[0];
+      if (!first) throw new Error('no migrations');
+      const raw = new Database(file);
+      raw.exec(first.sql.sqlite);
+      raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, ?, 0)').run(first.name);
+      const insert = raw.prepare(
+        `INSERT INTO executions (id, kind, account, def_name, def_version, name, status, active, input, started_at, updated_at, parent_id, tags)
+         VALUES (?, 'template', '', 't', 1, ?, ?, 1, '{}', ?, ?, ?, '{}')`,
+      );
+      insert.run('e1', 'one', 'Running', 1, 1, 'p');
+      insert.run('e2', 'two', 'Waiting', 2, 2, 'p');
+      insert.run('e3', 'three', 'Running', 3, 3, null);
+      raw.close();
+      const store = await openSqliteStore({ file });
+      expect((await store.listExecutions({ kind: 'template', parentId: 'p' }, { limit: 10 })).items.map((e) => e.id)).toEqual(['e2', 'e1']);
+      expect((await store.listExecutions({ kind: 'template', status: 'Running' }, { limit: 10 })).items.map((e) => e.id)).toEqual(['e3', 'e1']);
+      const driver = (store as unknown as { db: { all(sql: string): Promise<Record<string, unknown>[]> } }).db;
+      const plan = async (sql: string): Promise<string> => (await driver.all(`EXPLAIN QUERY PLAN ${sql}`)).map((r) => String(r['detail'])).join('; ');
+      expect(await plan("SELECT * FROM executions WHERE kind = 'template' AND account = '' AND status = 'Running' ORDER BY started_at DESC, id DESC LIMIT 10")).toMatch(/USING INDEX executions_status/);
+      expect(await plan("SELECT * FROM executions WHERE kind = 'template' AND account = '' AND parent_id = 'p' ORDER BY started_at DESC, id DESC LIMIT 10")).toMatch(/USING INDEX executions_parent/);
+      expect(await plan('SELECT id FROM executions WHERE active = 1 AND (lease_owner IS NULL OR lease_expires <= 5) ORDER BY started_at, id LIMIT 10')).toMatch(/USING INDEX executions_active/);
+      expect((await store.claimRunnable('A', 10, 1000, 10)).map((e) => e.id)).toEqual(['e1', 'e2', 'e3']);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('selects SQLite under the data directory unless a database URL is given', async () => {
     expect(resolveStoreConfig({ env: {} })).toEqual({ kind: 'sqlite', file: join('data', SQLITE_FILE_NAME) });
     expect(resolveStoreConfig({ env: { FLOWRUN_DATA_DIR: '/tmp/x' } })).toEqual({ kind: 'sqlite', file: join('/tmp/x', SQLITE_FILE_NAME) });
