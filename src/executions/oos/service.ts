@@ -566,9 +566,21 @@ export class OosExecutionService {
     if (!result.created) this.live.delete(id);
     const record = result.execution;
     this.log.info({ executionId: record.id, template: name || '(content)', mode: s.mode }, 'execution started');
-    const view = await this.view(record, { parametersAsText: true });
     // StartExecution answers as the execution was created (seed 001): the runner moves it on.
-    return result.created ? { ...view, Status: 'Started', StatusMessage: '', WaitingStatus: '', Counters: {}, CurrentTasks: [], EndDate: '', Outputs: '{}' } : view;
+    // A new execution's view needs no store read (no task has a row yet, no child exists).
+    if (!result.created) return this.view(record, { parametersAsText: true });
+    return {
+      ...baseView(record, meta, { parametersAsText: true }),
+      Status: 'Started',
+      StatusMessage: '',
+      StatusReason: '',
+      WaitingStatus: '',
+      Outputs: '{}',
+      Counters: {},
+      CurrentTasks: [],
+      IsParent: false,
+      EndDate: '',
+    };
   }
 
   /** NotifyExecution: checked against the execution's state, then handed to its runner. */
@@ -1129,38 +1141,46 @@ export class OosExecutionService {
     const current = roots.filter((t) => t.status === 'Running' || t.status === 'Waiting');
     const waiting = current.find((t) => t.status === 'Waiting');
     const isParent = (await this.store.listExecutions({ kind: 'template', parentId: record.id }, { limit: 1 })).items.length > 0;
-    const params: JsonObject = isJsonObject(record.input) ? record.input : {};
-    const statusMessage = record.error ? `${record.error.Code}: ${record.error.Detail}` : waiting ? `${waiting.name}: ${waiting.message}` : '';
     return {
-      ExecutionId: record.id,
-      TemplateName: record.definitionName,
-      TemplateId: ctx.meta.TemplateId,
-      TemplateVersion: ctx.meta.TemplateVersion,
-      Mode: ctx.meta.Mode,
-      LoopMode: ctx.meta.LoopMode,
-      SafetyCheck: ctx.meta.SafetyCheck,
+      ...baseView(record, ctx.meta, options),
       Status: record.status,
-      StatusMessage: statusMessage,
+      StatusMessage: record.error ? `${record.error.Code}: ${record.error.Detail}` : waiting ? `${waiting.name}: ${waiting.message}` : '',
       StatusReason: record.error ? record.error.Detail : '',
       WaitingStatus: waiting ? waiting.message : '',
-      Parameters: options.parametersAsText ? JSON.stringify(params) : params,
       Outputs: JSON.stringify(record.status === 'Success' && record.output !== undefined ? record.output : {}),
       Counters: counters,
       CurrentTasks: current.map((t) => ({ TaskAction: t.action, TaskExecutionId: t.id, TaskName: t.name })),
       IsParent: isParent,
-      ParentExecutionId: record.parentId ?? '',
-      RamRole: ctx.meta.RamRole,
-      ExecutedBy: ctx.meta.ExecutedBy,
-      CreateDate: iso(record.startedAt),
-      StartDate: iso(record.startedAt),
-      UpdateDate: iso(record.updatedAt),
       EndDate: record.stoppedAt !== undefined ? iso(record.stoppedAt) : '',
-      Description: ctx.meta.Description,
-      Tags: userTagsOf(record.tags),
-      ResourceGroupId: ctx.meta.ResourceGroupId,
-      Category: 'Other',
     };
   }
+}
+
+type StatusFields = 'Status' | 'StatusMessage' | 'StatusReason' | 'WaitingStatus' | 'Outputs' | 'Counters' | 'CurrentTasks' | 'IsParent' | 'EndDate';
+
+/** The fields of an execution's view that its record and meta give (not its status and tasks). */
+function baseView(record: ExecutionRecord, meta: ExecutionMeta, options: { parametersAsText: boolean }): Omit<ExecutionView, StatusFields> {
+  const params: JsonObject = isJsonObject(record.input) ? record.input : {};
+  return {
+    ExecutionId: record.id,
+    TemplateName: record.definitionName,
+    TemplateId: meta.TemplateId,
+    TemplateVersion: meta.TemplateVersion,
+    Mode: meta.Mode,
+    LoopMode: meta.LoopMode,
+    SafetyCheck: meta.SafetyCheck,
+    Parameters: options.parametersAsText ? JSON.stringify(params) : params,
+    ParentExecutionId: record.parentId ?? '',
+    RamRole: meta.RamRole,
+    ExecutedBy: meta.ExecutedBy,
+    CreateDate: iso(record.startedAt),
+    StartDate: iso(record.startedAt),
+    UpdateDate: iso(record.updatedAt),
+    Description: meta.Description,
+    Tags: userTagsOf(record.tags),
+    ResourceGroupId: meta.ResourceGroupId,
+    Category: 'Other',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
