@@ -13,9 +13,11 @@
  * - durable: OOS StartExecution of a 3-task template to Success on SQLite vs raw durable commits.
  *
  * `--trials`/`--ms` override every selected scenario's defaults (fan-out and memory-parked do a
- * fixed amount of work per trial and ignore `--ms`). `--cpu-prof` runs the flowrun server of
- * http-sync under `--cpu-prof`, profiles to bench/results/profiles/ (summarize one with
- * `npx tsx bench/profile-top.ts <file>`).
+ * fixed amount of work per trial and ignore `--ms`). `--cpu-prof` runs both servers of http-sync
+ * under `--cpu-prof`, profiles to bench/results/profiles/ (summarize one with
+ * `npx tsx bench/profile-top.ts <file>`). The http-sync servers load flowrun's code from dist/
+ * (the scenario runs `npm run build` first), or with `--source` from the TypeScript sources
+ * through tsx.
  */
 import { scaleOut } from './scenarios/scale-out.js';
 import { durable } from './scenarios/durable.js';
@@ -40,6 +42,7 @@ const { values, positionals } = parseArgs({
     ms: { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
     'cpu-prof': { type: 'boolean', default: false },
+    source: { type: 'boolean', default: false },
   },
 });
 const trials = values.trials === undefined ? undefined : Number(values.trials);
@@ -48,12 +51,13 @@ const logLevel = values['log-level'];
 const unknown = positionals.filter((p) => !SCENARIOS.some((s) => s.name === p));
 if (unknown.length > 0 || (trials !== undefined && !(trials > 0)) || (ms !== undefined && !(ms > 0)) || !LOG_LEVELS.includes(logLevel)) {
   console.error(
-    `usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join(' | ')}]... [--trials N] [--ms N] [--log-level ${LOG_LEVELS.join('|')}] [--cpu-prof]`,
+    `usage: npm run bench -- [${SCENARIOS.map((s) => s.name).join(' | ')}]... [--trials N] [--ms N] [--log-level ${LOG_LEVELS.join('|')}] [--cpu-prof] [--source]`,
   );
   process.exit(2);
 }
 const selected = positionals.length > 0 ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
 const cpuProfDir = values['cpu-prof'] ? join('bench', 'results', 'profiles') : undefined;
+const code = values.source ? 'src' : 'dist';
 
 const fmt = (n: number): string => (Math.abs(n) >= 100 || Number.isInteger(n) ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 const log = (message: string): void => {
@@ -68,6 +72,7 @@ for (const scenario of selected) {
     trials: trials ?? scenario.defaults.trials,
     ms: ms ?? scenario.defaults.ms,
     logLevel,
+    code,
     log,
     ...(cpuProfDir ? { cpuProfDir } : {}),
   };
@@ -103,10 +108,11 @@ const machine = {
   arch: process.arch,
   loadAverage: loadavg(),
 };
-const report = { date, node: process.version, machine, options: { logLevel, settings }, durationSeconds: seconds, results };
+const report = { date, node: process.version, machine, options: { logLevel, code, settings }, durationSeconds: seconds, results };
 const dir = join('bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `bench-${date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`\n${machine.cpus} × ${machine.cpuModel}, Node ${process.version}; servers logged at '${logLevel}'; took ${Math.round(seconds)} s`);
+const httpCode = selected.includes(httpSync) ? `; http-sync servers ran flowrun's code from ${code === 'dist' ? 'dist/ (compiled)' : 'src/ (tsx)'}` : '';
+console.log(`\n${machine.cpus} × ${machine.cpuModel}, Node ${process.version}; servers logged at '${logLevel}'${httpCode}; took ${Math.round(seconds)} s`);
 console.log(`raw figures: ${file}`);

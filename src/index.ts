@@ -3,7 +3,7 @@ export { createRuntime } from './runtime.js';
 export type { Runtime, RuntimeConfig } from './runtime.js';
 export { loadFlowText, loadFlowFile, compileFlow, validateDefinition, formatProblems, parseDefinitionText, FlowDefinitionError, FlowCatalog } from './flow/index.js';
 export type { CompiledFlow, CompileOptions, ExecutionMode, Problem } from './flow/index.js';
-export { runExecution, start, step } from './interpreter/index.js';
+export { HistoryLog, runExecution, start, step } from './interpreter/index.js';
 export type { Command, ExecutionResult, ExecutionState, HistoryEvent, RunOptions, StepInput, StepResult } from './interpreter/index.js';
 export { createTaskEngine, ActionRegistry } from './engine/index.js';
 export type { ActionDefinition, TaskEngine } from './engine/index.js';

@@ -65,7 +65,7 @@ async function park(service: FlowService, n: number): Promise<{ controllers: Abo
   for (let i = 0; i < 10_000; i++) {
     await tick();
     const { items } = service.window.list({ flowName: FLOW, limit: n, status: 'Running' });
-    const parked = items.filter((r) => r.events?.some((e) => e.type === 'WaitStarted')).length;
+    const parked = items.filter((r) => r.history?.events().some((e) => e.type === 'WaitStarted')).length;
     if (service.stats().running === n && parked === n) return { controllers, done };
   }
   throw new Error(`the executions did not all park (running ${service.stats().running} of ${n})`);

@@ -3,8 +3,13 @@
  * flowrun's real server against a bare express route echoing the same JSON body, both started as
  * child processes with the same settings, loaded in turn by autocannon running in this process
  * (so never in a server's process), 50 connections, a fixed duration, 127.0.0.1 only.
+ *
+ * Both servers load flowrun's code the same way: from dist/ by default (built here first with
+ * `npm run build`, as `flowrun serve` runs when installed), or from src/ through tsx.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { CHAIN_FLOW_NAME, CHAIN_INPUT } from '../flows.js';
 import { spawnChild } from '../spawn.js';
@@ -102,21 +107,39 @@ function cpuFigures(ours: LoadResult[], theirs: LoadResult[]): Record<string, nu
   };
 }
 
+/** `npm run build`: compiles src/ into dist/ (so the servers never run a stale build). */
+function build(log: (message: string) => void): void {
+  const started = performance.now();
+  const r = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed (status ${r.status}):\n${r.stdout}${r.stderr}`);
+  log(`  built dist/ (npm run build) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 export const httpSync: Scenario = {
   name: 'http-sync',
   defaults: { trials: 5, ms: 5000 },
   async run(options: ScenarioOptions): Promise<ScenarioResult[]> {
-    const env = { BENCH_LOG_LEVEL: options.logLevel };
-    const flags: string[] = [];
-    if (options.cpuProfDir) {
-      mkdirSync(options.cpuProfDir, { recursive: true });
-      flags.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
-    }
-    const flowrun = await spawnChild(FLOWRUN_SERVER, { env, nodeFlags: flags });
+    if (options.code === 'dist') build(options.log);
+    const env = { BENCH_LOG_LEVEL: options.logLevel, BENCH_CODE: options.code };
+    // With --cpu-prof both servers are profiled (the echo's profile is the reference to compare
+    // with), each into its own folder: every thread writes a profile (the main thread's is
+    // `CPU.*.0.001.cpuprofile`), so they cannot share one file name.
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const profile = (server: string): string[] => {
+      if (!options.cpuProfDir) return [];
+      const dir = join(options.cpuProfDir, `http-sync-${stamp}-${server}`);
+      mkdirSync(dir, { recursive: true });
+      options.log(`  profiling the ${server} server into ${dir}/`);
+      return ['--cpu-prof', '--cpu-prof-dir', dir];
+    };
+    const flowrun = await spawnChild(FLOWRUN_SERVER, { env, nodeFlags: profile('flowrun') });
     let echo: Child | undefined;
     try {
-      echo = await spawnChild(ECHO_SERVER, { env });
-      options.log(`  servers: flowrun pid ${flowrun.process.pid} (log level ${flowrun.ready.logLevel}), express echo pid ${echo.process.pid} (log level ${echo.ready.logLevel})`);
+      echo = await spawnChild(ECHO_SERVER, { env, nodeFlags: profile('echo') });
+      options.log(
+        `  servers: flowrun pid ${flowrun.process.pid} (log level ${flowrun.ready.logLevel}, code ${flowrun.ready.code}), ` +
+          `express echo pid ${echo.process.pid} (log level ${echo.ready.logLevel}, code ${echo.ready.code})`,
+      );
       await checkAnswers(flowrun, echo);
       const warmMs = Math.min(2000, options.ms);
       await load(flowrun, warmMs);
@@ -141,7 +164,9 @@ export const httpSync: Scenario = {
       }
       const failures = [...ours, ...theirs].reduce((n, r) => n + r.failures, 0);
       if (failures > 0) throw new Error(`${failures} requests failed (non-2xx, errors or timeouts): the figures are not valid`);
-      const settings = `${HTTP_CONNECTIONS} connections, ${options.ms / 1000} s per trial, log level ${flowrun.ready.logLevel} (flowrun) / ${echo.ready.logLevel} (echo)`;
+      const settings =
+        `${HTTP_CONNECTIONS} connections, ${options.ms / 1000} s per trial, log level ${flowrun.ready.logLevel} (flowrun) / ${echo.ready.logLevel} (echo), ` +
+        `flowrun's code from ${options.code === 'dist' ? 'dist/ (compiled)' : 'src/ (tsx)'} (both)`;
       const rps = (rs: LoadResult[]): number[] => rs.map((r) => r.requestsPerSecond);
       const p99 = (rs: LoadResult[]): number[] => rs.map((r) => r.p99);
       return [
@@ -155,6 +180,7 @@ export const httpSync: Scenario = {
           goal: { op: '>=', value: 0.85 },
           extra: {
             logLevel: String(flowrun.ready.logLevel),
+            code: options.code,
             connections: HTTP_CONNECTIONS,
             flowrunP50Ms: summarize(ours.map((r) => r.p50)).median,
             baselineP50Ms: summarize(theirs.map((r) => r.p50)).median,

@@ -7,8 +7,13 @@ export interface ScenarioOptions {
   ms: number;
   /** Log level of the benchmark servers (HTTP scenarios). */
   logLevel: string;
-  /** When set, the flowrun server of the HTTP scenarios runs with `--cpu-prof` writing here. */
+  /** When set, the servers of the http-sync scenario run with `--cpu-prof` writing here. */
   cpuProfDir?: string;
+  /**
+   * Where the http-sync servers load flowrun's code from: `dist` (built first with `npm run
+   * build`) or `src` (the TypeScript sources through tsx). Both servers alike.
+   */
+  code: 'dist' | 'src';
   /** Progress messages (stderr). */
   log(message: string): void;
 }

@@ -56,12 +56,12 @@ export interface ActionContext {
   service: FlowService;
   /** Durable executions of Standard flows (absent: those actions answer ActionNotSupported). */
   standard?: StandardFlowService | undefined;
-  /** Aborted when the client goes away before the response is sent. */
-  signal: AbortSignal;
   /**
-   * The controller of `signal`, owned by this request: an action may hand it to the service as the
-   * execution's own controller (one AbortController per request instead of two), which may then
-   * also abort it (e.g. at shutdown). Whether the client went away is not read from it.
+   * Owned by this request, aborted when the client goes away before the response is sent: an
+   * action may hand it to the service as the execution's own controller (one AbortController per
+   * request instead of two), which may then also abort it (e.g. at shutdown). Whether the client
+   * went away is not read from it. Its signal is created on first use (see ../shared/abort.ts):
+   * read `controller.signal` only when something must listen.
    */
   controller: AbortController;
   /** Set by handlers for the log line. */
@@ -173,8 +173,8 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<ActionParams[A]> } = {
     async run(p, ctx) {
       ctx.note.flow = p.FlowName;
       ctx.note.execution = p.ExecutionName;
-      if (await isStandardFlow(ctx, p.FlowName)) return { ...(await standardService(ctx).describeExecution(p, ctx.signal)) };
-      return { ...(await ctx.service.describeExecution(p, ctx.signal)) };
+      if (await isStandardFlow(ctx, p.FlowName)) return { ...(await standardService(ctx).describeExecution(p, ctx.controller.signal)) };
+      return { ...(await ctx.service.describeExecution(p, ctx.controller.signal)) };
     },
   },
   ListExecutions: {

@@ -20,6 +20,7 @@ import type { FlowService, ServiceStats } from '../fnf/service.js';
 import type { TenantServices } from './tenants.js';
 import type { StandardFlowService } from '../executions/standard-flows.js';
 import type { OosExecutionService } from '../executions/oos/index.js';
+import { LazyAbortController } from '../shared/abort.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
 import { newUuid } from '../shared/ids.js';
 import { API_VERSION, isActionName, runAction, validateParams } from './actions.js';
@@ -96,6 +97,7 @@ interface RequestState {
 }
 
 const PATH_ACTION = /^\/([A-Za-z][A-Za-z0-9]*)\/?$/;
+const HEALTH_PATH = /^\/health\/?$/i;
 
 function stateOf(res: Response): RequestState {
   return res.locals['flowrun'] as RequestState;
@@ -110,24 +112,44 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Answers `body` as JSON with `status`. Other than for GET and HEAD this is exactly what express's
+ * `res.json` sends with this app's settings (no ETag, no JSON replacer, spaces or escaping): the
+ * same status, headers and bytes, without looking the settings up and parsing the Content-Type it
+ * set on every call. GET and HEAD (RPC style allows them) go through `res.json`, which also
+ * answers conditional requests (304) and leaves the body out for HEAD.
+ */
+function sendJson(req: Request, res: Response, status: number, body: object): void {
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    res.status(status).json(body);
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', JSON_CONTENT_TYPE);
+  res.setHeader('Content-Length', String(Buffer.byteLength(text, 'utf8')));
+  res.end(text, 'utf8');
+}
+
 export function createApp(deps: AppDeps): Express {
   const { service } = deps;
   const logger = deps.logger ?? pino({ level: 'info' });
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  /** The services of requests without a verified caller (or without tenants). */
+  const ownServices: TenantServices = { service, standard: deps.standard };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  // request id, response header, one log line per request
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  /** Request id, response header, one log line per request. */
+  const begin = (req: Request, res: Response): RequestState => {
     const state: RequestState = { requestId: newUuid(), started: performance.now(), note: {}, logged: false };
     res.locals['flowrun'] = state;
     res.setHeader('x-acs-request-id', state.requestId);
     // The request line is written at info: below that level, skip its listeners altogether.
-    if (!logger.isLevelEnabled('info')) {
-      next();
-      return;
-    }
+    if (!logger.isLevelEnabled('info')) return state;
     const done = (): void => {
       if (state.logged) return;
       state.logged = true;
@@ -147,16 +169,11 @@ export function createApp(deps: AppDeps): Express {
     };
     res.once('finish', done);
     res.once('close', done);
-    next();
-  });
+    return state;
+  };
 
-  app.get('/health', (_req: Request, res: Response) => {
-    const { running, queued } = deps.stats ? deps.stats() : service.stats();
-    res.json({ RequestId: stateOf(res).requestId, Status: 'UP', Running: running, Queued: queued });
-  });
-
-  app.use(async (req: Request, res: Response) => {
-    const state = stateOf(res);
+  /** Answers an action request (either style). */
+  const dispatch = async (req: Request, res: Response, state: RequestState): Promise<void> => {
     const path = req.path;
     const match = PATH_ACTION.exec(path);
     const style: 'rpc' | 'path' = path === '/' ? 'rpc' : 'path';
@@ -186,25 +203,25 @@ export function createApp(deps: AppDeps): Express {
     // only), a name FnF serves (StartExecution, ListExecutions…) is FnF's, any other OOS name OOS's.
     if (deps.oos && routeProduct(version, style, action) === 'oos') {
       if (!isOosActionName(action)) throw apiError('InvalidAction.NotFound');
-      const verified = await authenticate(action);
+      const verified = deps.authenticate ? await authenticate(action) : undefined;
       // a verified caller is who approves (NotifyExecution), not a parameter it may set
       const caller = verified ? verified.accessKeyId : callerOf(params, req.headers);
       const oos = verified && deps.tenants ? ((await deps.tenants(verified.accountId)).oos ?? deps.oos) : deps.oos;
       const result = await runOosAction(action, validateOosParams(action, params), { oos, caller, note: state.note });
-      res.status(200).json({ RequestId: state.requestId, ...result });
+      sendJson(req, res, 200, { RequestId: state.requestId, ...result });
       return;
     }
     if (version !== API_VERSION && (style === 'rpc' || (version !== undefined && version !== ''))) {
       throw apiError('APIVersionNotSupported', { args: [typeof version === 'string' && version !== '' ? version : '(none)'] });
     }
     if (!isActionName(action)) throw apiError('ActionNotSupported', { args: [action.slice(0, 200)] });
-    const verified = await authenticate(action);
-    const services: TenantServices = verified && deps.tenants ? await deps.tenants(verified.accountId) : { service, standard: deps.standard };
+    const verified = deps.authenticate ? await authenticate(action) : undefined;
+    const services: TenantServices = verified && deps.tenants ? await deps.tenants(verified.accountId) : ownServices;
 
     const typed = validateParams(action, params);
     // The action may hand the controller to the service, which may abort it too (shutdown): whether
     // the client went away is kept apart.
-    const controller = new AbortController();
+    const controller = new LazyAbortController();
     let clientGone = false;
     const onClose = (): void => {
       if (res.writableFinished) return;
@@ -213,12 +230,25 @@ export function createApp(deps: AppDeps): Express {
     };
     res.once('close', onClose);
     try {
-      const result = await runAction(action, typed, { service: services.service, standard: services.standard, signal: controller.signal, controller, note: state.note });
+      const result = await runAction(action, typed, { service: services.service, standard: services.standard, controller, note: state.note });
       if (clientGone) return; // nobody is listening
-      res.status(200).json({ RequestId: state.requestId, ...result });
+      sendJson(req, res, 200, { RequestId: state.requestId, ...result });
     } finally {
       res.off('close', onClose);
     }
+  };
+
+  // One middleware for every request (each router layer costs its walk on every request): the
+  // request's state, then `GET /health` — matched as an express route would (any case, with or
+  // without a trailing slash; HEAD too) — or an action.
+  app.use(async (req: Request, res: Response) => {
+    const state = begin(req, res);
+    if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATH.test(req.path)) {
+      const { running, queued } = deps.stats ? deps.stats() : service.stats();
+      res.json({ RequestId: state.requestId, Status: 'UP', Running: running, Queued: queued });
+      return;
+    }
+    await dispatch(req, res, state);
   });
 
   // the one error middleware
@@ -232,7 +262,7 @@ export function createApp(deps: AppDeps): Express {
     state.code = rendered.code;
     if (rendered.unexpected) logger.error({ err, requestId: state.requestId, action: state.action }, 'internal error');
     if (res.destroyed) return; // the client is gone
-    res.status(rendered.status).json({
+    sendJson(req, res, rendered.status, {
       RequestId: state.requestId,
       HostId: deps.hostId ?? req.headers.host ?? 'flowrun',
       Code: rendered.code,

@@ -19,7 +19,8 @@ export type BodyKind = 'json' | 'form';
 export function mediaTypeOf(req: IncomingMessage): string | undefined {
   const header = req.headers['content-type'];
   if (header === undefined) return undefined;
-  const type = (header.split(';')[0] ?? '').trim().toLowerCase();
+  const semicolon = header.indexOf(';');
+  const type = (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
   return type === '' ? undefined : type;
 }
 
@@ -84,7 +85,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(Buffer.concat(chunks, size).toString('utf8'));
+      // a small body arrives in one chunk: decode it without copying it first
+      resolve((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)).toString('utf8'));
     };
     const onError = (err: Error): void => {
       cleanup();

@@ -329,13 +329,17 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   // responses in flight, so shutdown can ask their connections to close once they are sent
   const responses = new Set<ServerResponse>();
   let shuttingDown = false;
+  // one listener for every response ('close' is emitted once): no closure per request
+  function forgetResponse(this: ServerResponse): void {
+    responses.delete(this);
+  }
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     if (shuttingDown) {
       if (!res.headersSent) res.setHeader('connection', 'close');
       return;
     }
     responses.add(res);
-    res.once('close', () => responses.delete(res));
+    res.on('close', forgetResponse);
   });
   const host = config.host ?? DEFAULT_HOST;
   try {

@@ -5,7 +5,6 @@
  * fields, ISO-8601 times) and throw FlowrunErrors whose codes are FnF API error codes.
  */
 import type { DescribeExecutionParams, GetExecutionHistoryParams, ListExecutionsParams } from '../executions/standard-flows.js';
-import PQueue from 'p-queue';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -16,8 +15,10 @@ import { loadFlowText } from '../flow/load.js';
 import { parseDefinitionText, withPositions } from '../flow/parse.js';
 import type { Problem } from '../flow/validate.js';
 import type { Runtime } from '../runtime.js';
+import { isAborted, LazyAbortController } from '../shared/abort.js';
 import type { Clock } from '../shared/clock.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
+import { HistoryLog } from '../interpreter/history-log.js';
 import { newUuid } from '../shared/ids.js';
 import { isJsonObject, jsonTypeName } from '../shared/json.js';
 import type { JsonObject } from '../shared/json.js';
@@ -134,13 +135,14 @@ const iso = (ms: number): string => {
 };
 
 /**
- * The same string, flattened: V8 builds UUIDs (and template literals) as trees of concatenated
- * pieces, about 30 per execution name. An execution name is kept as long as its execution (and
- * in the window after it): flattening it once frees the pieces (about 1 KB per execution) and
- * makes hashing it (window Map keys) cheaper. Converting a string to a number flattens it.
+ * The same string, flattened: V8 keeps the result of a template literal as a tree of its pieces
+ * (and a UUID from `crypto.randomUUID` is itself 20 of them, see ../shared/ids.ts). An execution
+ * name is kept as long as its execution (and in the window after it): flattening it once frees
+ * the pieces and makes hashing it (window Map keys) cheaper. Reading a character flattens a string
+ * in place (V8 11; converting it to a number does not, nor does hashing it).
  */
 function flatString(s: string): string {
-  Number(s);
+  s.charCodeAt(0);
   return s;
 }
 
@@ -237,8 +239,13 @@ export class FlowService {
   private readonly clock: Clock;
   private readonly keepHistory: boolean;
   private readonly logger: Logger | undefined;
-  /** Running executions (at most `maxConcurrentExecutions`) and the ones waiting for a slot. */
-  private readonly queue: PQueue;
+  /** Executions holding a slot (at most `maxConcurrentExecutions`). */
+  private running = 0;
+  /**
+   * Executions waiting for a slot, first come first served: each one's callback hands it the slot
+   * of an execution that ended (see {@link releaseSlot}).
+   */
+  private readonly waiting = new Set<() => void>();
   /** Executions admitted (running or waiting). */
   private admitted = 0;
   private readonly inFlight = new Set<AbortController>();
@@ -253,7 +260,6 @@ export class FlowService {
     this.clock = options.runtime.clock;
     this.store = options.store ?? new InMemoryFlowStore();
     this.maxConcurrentExecutions = positive(options.maxConcurrentExecutions ?? DEFAULT_MAX_CONCURRENT_EXECUTIONS, 'maxConcurrentExecutions');
-    this.queue = new PQueue({ concurrency: this.maxConcurrentExecutions });
     this.maxQueuedExecutions = nonNegative(options.maxQueuedExecutions ?? DEFAULT_MAX_QUEUED_EXECUTIONS, 'maxQueuedExecutions');
     this.executionTimeoutMs = positive(options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS, 'executionTimeoutMs');
     this.maxInputBytes = positive(options.maxInputBytes ?? MAX_EXECUTION_INPUT_BYTES, 'maxInputBytes');
@@ -461,7 +467,9 @@ export class FlowService {
    *
    * `cancel` may be the caller's AbortController rather than its signal: the service then uses it
    * as the execution's own controller (and may abort it itself, e.g. at shutdown) instead of
-   * making a second one linked to the signal.
+   * making a second one linked to the signal. Nothing reads its signal unless the execution has to
+   * wait (for a slot, or for a task or a timer), so a {@link LazyAbortController} never creates
+   * one for an execution that ends in its first step.
    */
   async startSyncExecution(p: StartSyncExecutionParams, cancel?: AbortSignal | AbortController): Promise<SyncExecutionView> {
     if (this.closing) throw fnfError(FnfErrorCodes.ResourceThrottled, { reason: 'The server is shutting down.' });
@@ -482,8 +490,7 @@ export class FlowService {
     // linked to the caller's signal with a listener (cheaper than AbortSignal.any; the reason is
     // the same — the first abort's).
     const given = cancel instanceof AbortController;
-    const controller = given ? cancel : new AbortController();
-    const execSignal = controller.signal;
+    const controller = given ? cancel : new LazyAbortController();
     const signal = given ? undefined : cancel;
     const link = signal ? (): void => controller.abort(signal.reason) : undefined;
     if (signal?.aborted) controller.abort(signal.reason);
@@ -491,30 +498,15 @@ export class FlowService {
     this.admitted++;
     this.inFlight.add(controller);
     try {
-      // The queue sees its own signal, aborted only while the execution waits: p-queue would also
-      // reject a running job on abort, but a running execution must end (Stopped) and answer.
-      const waiting = new AbortController();
-      let started = false;
-      const stopWaiting = (): void => {
-        if (!started) waiting.abort(execSignal.reason);
-      };
-      if (execSignal.aborted) stopWaiting();
-      else execSignal.addEventListener('abort', stopWaiting, { once: true });
+      // An execution aborted before it holds a slot never starts; once started, an abort stops it
+      // (it ends Stopped and answers).
+      if (isAborted(controller)) throw this.notStarted();
+      if (this.running < this.maxConcurrentExecutions) this.running++;
+      else if (!(await this.waitForSlot(controller.signal))) throw this.notStarted();
       try {
-        return await this.queue.add(
-          () => {
-            started = true;
-            return this.execute(flow, record, name, input, inputText, execSignal);
-          },
-          { signal: waiting.signal },
-        );
-      } catch (err) {
-        if (started) throw err;
-        throw fnfError(FnfErrorCodes.ResourceThrottled, {
-          reason: this.closing ? 'The server is shutting down.' : 'The execution was cancelled before it started.',
-        });
+        return await this.execute(flow, record, name, input, inputText, controller);
       } finally {
-        execSignal.removeEventListener('abort', stopWaiting);
+        this.releaseSlot();
       }
     } finally {
       if (link) signal?.removeEventListener('abort', link);
@@ -522,6 +514,42 @@ export class FlowService {
       this.admitted--;
       if (this.admitted === 0) this.notifyIdle();
     }
+  }
+
+  private notStarted(): FlowrunError {
+    return fnfError(FnfErrorCodes.ResourceThrottled, {
+      reason: this.closing ? 'The server is shutting down.' : 'The execution was cancelled before it started.',
+    });
+  }
+
+  /**
+   * Waits until an execution that ends hands over its slot: true, the caller now holds it; false,
+   * `signal` aborted first (the caller never got one).
+   */
+  private waitForSlot(signal: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const granted = (): void => {
+        signal.removeEventListener('abort', aborted);
+        resolve(true);
+      };
+      const aborted = (): void => {
+        this.waiting.delete(granted);
+        resolve(false);
+      };
+      this.waiting.add(granted);
+      signal.addEventListener('abort', aborted, { once: true });
+    });
+  }
+
+  /** The slot of an execution that ended goes to the execution waiting longest, else is freed. */
+  private releaseSlot(): void {
+    const next = this.waiting.values().next();
+    if (next.done) {
+      this.running--;
+      return;
+    }
+    this.waiting.delete(next.value);
+    next.value();
   }
 
   private parseInput(text: string): JsonObject {
@@ -551,7 +579,7 @@ export class FlowService {
     name: string,
     input: JsonObject,
     inputText: string,
-    signal: AbortSignal,
+    controller: AbortController,
   ): Promise<SyncExecutionView> {
     const keep = this.window.capacity > 0;
     const history = keep && this.keepHistory;
@@ -563,16 +591,15 @@ export class FlowService {
           input: inputText,
           status: 'Running',
           startedAt: this.clock.now(),
-          ...(history ? { events: [] } : {}),
+          ...(history ? { history: new HistoryLog() } : {}),
         })
       : undefined;
-    const events = entry?.events;
     try {
       const result = await this.runtime.run(flow, input, {
-        signal,
+        controller,
         executionName: name,
         timeoutMs: this.executionTimeoutMs,
-        ...(events ? { events } : {}),
+        log: entry?.history,
       });
       const view: SyncExecutionView = {
         FlowName: record.Name,
@@ -655,9 +682,10 @@ export class FlowService {
             t['n'] === p.ExecutionName && Number.isSafeInteger(t['i']) && (t['i'] as number) > 0 ? (t['i'] as number) : undefined,
           );
     const entry = await this.requireExecution(p.FlowName, p.ExecutionName);
-    const events = entry.events ?? [];
+    // the events before `from` too: a Task* event links to its TaskScheduled
+    const events = entry.history?.events(0, from + limit) ?? [];
     const out: { Events: HistoryEventView[]; NextToken?: string } = { Events: toEventViews(events, from, from + limit) };
-    if (from + limit < events.length) out.NextToken = encodeToken('history', { n: p.ExecutionName, i: from + limit });
+    if (from + limit < (entry.history?.length ?? 0)) out.NextToken = encodeToken('history', { n: p.ExecutionName, i: from + limit });
     return out;
   }
 
@@ -687,7 +715,7 @@ export class FlowService {
   // ----------------------------------------------------------------------------------- lifecycle
 
   stats(): ServiceStats {
-    return { running: this.queue.pending, queued: this.queue.size };
+    return { running: this.running, queued: this.waiting.size };
   }
 
   /** Executions admitted and not finished (running or waiting). */

@@ -1,6 +1,6 @@
 /** The records and views of the FnF flow service. Views are shaped like the FnF API's responses. */
 import type { ErrorInfo } from '../shared/errors.js';
-import type { HistoryEvent } from '../interpreter/types.js';
+import type { HistoryLog } from '../interpreter/history-log.js';
 import type { ExecutionMode } from '../flow/graph.js';
 
 export type { ExecutionMode } from '../flow/graph.js';
@@ -95,8 +95,8 @@ export interface ExecutionRecord {
   stoppedAt?: number;
   output?: string;
   error?: ErrorInfo;
-  /** History events, when the window keeps them. */
-  events?: HistoryEvent[];
+  /** History events, when the window keeps them (recorded as the execution runs). */
+  history?: HistoryLog;
   /** Called once when the execution ends (long-polling DescribeExecution). */
   waiters?: (() => void)[];
 }

@@ -2,7 +2,7 @@
  * The in-memory run loop: drives `step` for one execution inside one call (express flows, the
  * CLI, child flows). Effects happen only here: tasks go to the TaskRunner, timers to the Clock.
  */
-import type { TaskRunner } from '../engine/types.js';
+import type { TaskHandle, TaskRunner } from '../engine/types.js';
 import type { CompiledFlow } from '../flow/graph.js';
 import { systemClock } from '../shared/clock.js';
 import type { Clock } from '../shared/clock.js';
@@ -11,6 +11,7 @@ import type { ErrorInfo } from '../shared/errors.js';
 import { newUuid } from '../shared/ids.js';
 import type { JsonObject } from '../shared/json.js';
 import { EXPRESS_EXECUTION_TIMEOUT_MS, STANDARD_EXECUTION_TIMEOUT_MS } from '../shared/limits.js';
+import type { HistoryLog } from './history-log.js';
 import { start, step } from './step.js';
 import type { Command, ExecutionState, ExecutionStatus, HistoryEvent, StepInput } from './types.js';
 
@@ -20,6 +21,12 @@ export interface RunOptions {
   clock?: Clock;
   /** Aborting it stops the execution (status Stopped) and aborts its tasks. */
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`: the controller whose signal stops the execution, read only once the
+   * execution has to wait (a task, a timer). An execution that ends within its first step then
+   * never makes the controller create a signal (see ../shared/abort.ts). The run loop never aborts it.
+   */
+  controller?: AbortController;
   /** Default: a new UUID. */
   executionName?: string;
   /** Default: 5 minutes for Express flows, 1 year for Standard ones. */
@@ -34,6 +41,12 @@ export interface RunOptions {
    * copy, readable while the execution runs, without a callback per event.
    */
   events?: HistoryEvent[];
+  /**
+   * Record the history into this compact log as it happens (implies history; not with `events`
+   * or `onEvent`): the result's `events` stays empty. For a caller that keeps the history after
+   * the execution ends (the execution window): see ./history-log.ts.
+   */
+  log?: HistoryLog;
   /** Child-execution nesting depth and the chain of flow names above this execution. */
   depth?: number;
   flowChain?: readonly string[];
@@ -63,13 +76,15 @@ function record(events: HistoryEvent[], batch: readonly HistoryEvent[], onEvent:
 
 export async function runExecution(flow: CompiledFlow, input: JsonObject, options: RunOptions): Promise<ExecutionResult> {
   const clock = options.clock ?? systemClock;
-  const history = options.history === true || options.onEvent !== undefined || options.events !== undefined;
+  const log = options.log;
+  if (log && (options.events !== undefined || options.onEvent !== undefined)) throw new TypeError('runExecution: give log, or events/onEvent, not both');
+  const history = options.history === true || options.onEvent !== undefined || options.events !== undefined || log !== undefined;
   const executionName = options.executionName ?? newUuid();
   const timeoutMs = options.timeoutMs ?? (flow.mode === 'Express' ? EXPRESS_EXECUTION_TIMEOUT_MS : STANDARD_EXECUTION_TIMEOUT_MS);
   const events: HistoryEvent[] = options.events ?? [];
   const onEvent = options.onEvent;
 
-  const first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history });
+  const first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history, log });
   if (history) record(events, first.events, onEvent);
   let state: ExecutionState = first.state;
   if (state.status !== 'Running') return result(state, events);
@@ -85,22 +100,26 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
       w();
     }
   };
-  const pending = new Map<number, AbortController>();
+  /** Tasks and timers awaited, by id: what a Cancel command aborts. */
+  const pending = new Map<number, { abort?: (reason: unknown) => void }>();
   const lifetime = new AbortController();
+  const signal = options.signal ?? options.controller?.signal;
   const depth = options.depth ?? 0;
   const flowChain = [...(options.flowChain ?? []), flow.name];
 
   const apply = (commands: Command[]): void => {
     for (const c of commands) {
       if (c.type === 'RunTask') {
-        const ac = new AbortController();
-        pending.set(c.id, ac);
+        // every task shares the execution's signal; one is aborted alone through its handle
+        const handle: TaskHandle = {};
+        pending.set(c.id, handle);
         options
           .tasks({
             action: c.action,
             parameters: c.parameters,
             timeoutMs: c.timeoutMs,
-            signal: ac.signal,
+            signal: lifetime.signal,
+            handle,
             context: { flowName: flow.name, executionName, stateName: c.stateName, retryCount: c.retryCount, depth, flowChain },
           })
           .then(
@@ -112,7 +131,7 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
         pending.set(c.id, ac);
         clock.sleep(c.at - clock.now(), ac.signal).then(() => push({ type: 'TimerFired', path: c.path, id: c.id }), noop);
       } else {
-        pending.get(c.id)?.abort(new Error('no longer needed'));
+        pending.get(c.id)?.abort?.(new Error('no longer needed'));
         pending.delete(c.id);
       }
     }
@@ -120,11 +139,11 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
 
   clock.sleep(state.deadline - clock.now(), lifetime.signal).then(() => push({ type: 'TimedOut' }), noop);
   const onAbort = (): void => {
-    const reason: unknown = options.signal?.reason;
+    const reason: unknown = signal?.reason;
     push({ type: 'Stop', error: { Code: ErrorNames.Cancelled, Detail: reason instanceof Error ? reason.message : 'the execution was cancelled' } });
   };
-  if (options.signal?.aborted) onAbort();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
     apply(first.commands);
@@ -142,15 +161,15 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
       }
       if ('id' in item) pending.delete(item.id);
       // in place: the loop never looks at an earlier state again (no O(items) frame copies)
-      const next = step(flow, state, item, clock.now(), { history, inPlace: true });
+      const next = step(flow, state, item, clock.now(), { history, inPlace: true, log });
       state = next.state;
       if (history) record(events, next.events, onEvent);
       apply(next.commands);
     }
   } finally {
+    for (const p of pending.values()) p.abort?.(new Error('execution ended'));
     lifetime.abort();
-    options.signal?.removeEventListener('abort', onAbort);
-    for (const ac of pending.values()) ac.abort(new Error('execution ended'));
+    signal?.removeEventListener('abort', onAbort);
     pending.clear();
   }
   return result(state, events);

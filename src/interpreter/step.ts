@@ -22,6 +22,7 @@ import {
   MAX_GLOBAL_VALUE_BYTES,
   MAX_STATE_IO_BYTES,
 } from '../shared/limits.js';
+import type { HistoryLog } from './history-log.js';
 import type {
   Command,
   ExecutionState,
@@ -40,6 +41,8 @@ interface Ctx {
   commands: Command[];
   events: HistoryEvent[];
   keep: boolean;
+  /** Where kept events go instead of `events` (see StepOptions.log). */
+  log: HistoryLog | undefined;
   /** Set when the event cap is passed: every frame stops where it is. */
   halted: boolean;
 }
@@ -49,8 +52,14 @@ const NO_PATH: readonly number[] = [];
 function emit(x: Ctx, type: HistoryEventType, step?: string, path?: readonly number[], detail?: JsonObject): void {
   const id = ++x.state.eventCount;
   if (!x.keep) return;
-  const event: HistoryEvent = { id, type, time: x.now };
-  if (step !== undefined) event.step = step;
+  if (x.log) {
+    x.log.push(id, type, x.now, step, path !== undefined && path.length > 0 ? path : undefined, detail);
+    return;
+  }
+  // Most events are a step's with no path or detail: made whole by one literal, without adding a
+  // property afterwards (a new hidden class and a property store per event, most of the cost of
+  // keeping the history of a short flow).
+  const event: HistoryEvent = step === undefined ? { id, type, time: x.now } : { id, type, time: x.now, step };
   if (path !== undefined && path.length > 0) event.path = path;
   if (detail !== undefined) event.detail = detail;
   x.events.push(event);
@@ -597,7 +606,8 @@ function end(x: Ctx, status: 'Failed' | 'TimedOut' | 'Stopped', error: ErrorInfo
 /** Final events are recorded even past the event cap. */
 function emitFinal(x: Ctx, type: HistoryEventType, detail?: JsonObject): void {
   const id = ++x.state.eventCount;
-  if (x.keep) x.events.push(detail ? { id, type, time: x.now, detail } : { id, type, time: x.now });
+  if (x.log && x.keep) x.log.push(id, type, x.now, undefined, undefined, detail);
+  else if (x.keep) x.events.push(detail ? { id, type, time: x.now, detail } : { id, type, time: x.now });
 }
 
 export interface StartOptions extends StepOptions {
@@ -630,7 +640,7 @@ export function start(options: StartOptions): StepResult {
     root: newFrame(flow.root, input),
   };
   if (options.taskTokenSeed !== undefined) state.tokenSeed = options.taskTokenSeed;
-  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, halted: false };
+  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, log: options.log, halted: false };
   emit(x, 'ExecutionStarted', undefined, undefined, x.keep ? { Input: input } : undefined);
   if (!jsonFitsIn(input, MAX_STATE_IO_BYTES)) {
     end(x, 'Failed', { Code: ErrorNames.DataLimitExceeded, Detail: `the execution input is larger than ${MAX_STATE_IO_BYTES} bytes` });
@@ -645,7 +655,7 @@ export function start(options: StartOptions): StepResult {
 export function step(flow: CompiledFlow, previous: ExecutionState, input: StepInput, now: number, options: StepOptions = {}): StepResult {
   if (previous.status !== 'Running') return { state: previous, commands: [], events: [] };
   const state: ExecutionState = { ...previous };
-  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, halted: false };
+  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, log: options.log, halted: false };
   switch (input.type) {
     case 'TimedOut':
       cancelFrame(x, state.root);

@@ -5,6 +5,7 @@
 import type { ErrorInfo } from '../shared/errors.js';
 import type { Json, JsonObject } from '../shared/json.js';
 import type { TaskMode } from '../flow/graph.js';
+import type { HistoryLog } from './history-log.js';
 
 export type ExecutionStatus = 'Running' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Stopped';
 
@@ -179,6 +180,11 @@ export interface StepResult {
 export interface StepOptions {
   /** Keep history events (they are always counted). */
   history?: boolean;
+  /**
+   * With `history`: append the events to this log instead of returning them in the result (whose
+   * `events` is then empty). See ./history-log.ts.
+   */
+  log?: HistoryLog;
   /**
    * `step` changes the frames of the state passed in instead of copying those on the input's
    * path first. Only for a caller that never looks at an earlier state again (the in-memory run
