@@ -15,6 +15,7 @@ import { loadFlowText } from '../flow/load.js';
 import { parseDefinitionText, withPositions } from '../flow/parse.js';
 import type { Problem } from '../flow/validate.js';
 import type { Runtime } from '../runtime.js';
+import PQueue from 'p-queue';
 import { isAborted, LazyAbortController } from '../shared/abort.js';
 import type { Clock } from '../shared/clock.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
@@ -239,13 +240,8 @@ export class FlowService {
   private readonly clock: Clock;
   private readonly keepHistory: boolean;
   private readonly logger: Logger | undefined;
-  /** Executions holding a slot (at most `maxConcurrentExecutions`). */
-  private running = 0;
-  /**
-   * Executions waiting for a slot, first come first served: each one's callback hands it the slot
-   * of an execution that ended (see {@link releaseSlot}).
-   */
-  private readonly waiting = new Set<() => void>();
+  /** Running executions (at most `maxConcurrentExecutions`) and the ones waiting for a slot. */
+  private readonly queue: PQueue;
   /** Executions admitted (running or waiting). */
   private admitted = 0;
   private readonly inFlight = new Set<AbortController>();
@@ -261,6 +257,7 @@ export class FlowService {
     this.store = options.store ?? new InMemoryFlowStore();
     this.maxConcurrentExecutions = positive(options.maxConcurrentExecutions ?? DEFAULT_MAX_CONCURRENT_EXECUTIONS, 'maxConcurrentExecutions');
     this.maxQueuedExecutions = nonNegative(options.maxQueuedExecutions ?? DEFAULT_MAX_QUEUED_EXECUTIONS, 'maxQueuedExecutions');
+    this.queue = new PQueue({ concurrency: this.maxConcurrentExecutions });
     this.executionTimeoutMs = positive(options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS, 'executionTimeoutMs');
     this.maxInputBytes = positive(options.maxInputBytes ?? MAX_EXECUTION_INPUT_BYTES, 'maxInputBytes');
     this.window = new ExecutionWindow(nonNegative(options.executionWindow ?? DEFAULT_EXECUTION_WINDOW, 'executionWindow'));
@@ -501,12 +498,28 @@ export class FlowService {
       // An execution aborted before it holds a slot never starts; once started, an abort stops it
       // (it ends Stopped and answers).
       if (isAborted(controller)) throw this.notStarted();
-      if (this.running < this.maxConcurrentExecutions) this.running++;
-      else if (!(await this.waitForSlot(controller.signal))) throw this.notStarted();
+      let started = false;
+      const job = (): Promise<SyncExecutionView> => {
+        if (isAborted(controller)) return Promise.reject(this.notStarted());
+        started = true;
+        return this.execute(flow, record, name, input, inputText, controller);
+      };
+      // A free slot: the job starts at once, nothing to listen to. Otherwise it waits with a signal
+      // of its own, aborted (with the execution's) only while it waits: p-queue would also reject a
+      // running job on abort, but a running execution must end (Stopped) and answer.
+      if (this.queue.pending < this.maxConcurrentExecutions && this.queue.size === 0) return await this.queue.add(job);
+      const waiting = new AbortController();
+      const stopWaiting = (): void => {
+        if (!started) waiting.abort(controller.signal.reason);
+      };
+      controller.signal.addEventListener('abort', stopWaiting, { once: true });
       try {
-        return await this.execute(flow, record, name, input, inputText, controller);
+        return await this.queue.add(job, { signal: waiting.signal });
+      } catch (err) {
+        if (started) throw err;
+        throw this.notStarted();
       } finally {
-        this.releaseSlot();
+        controller.signal.removeEventListener('abort', stopWaiting);
       }
     } finally {
       if (link) signal?.removeEventListener('abort', link);
@@ -520,36 +533,6 @@ export class FlowService {
     return fnfError(FnfErrorCodes.ResourceThrottled, {
       reason: this.closing ? 'The server is shutting down.' : 'The execution was cancelled before it started.',
     });
-  }
-
-  /**
-   * Waits until an execution that ends hands over its slot: true, the caller now holds it; false,
-   * `signal` aborted first (the caller never got one).
-   */
-  private waitForSlot(signal: AbortSignal): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const granted = (): void => {
-        signal.removeEventListener('abort', aborted);
-        resolve(true);
-      };
-      const aborted = (): void => {
-        this.waiting.delete(granted);
-        resolve(false);
-      };
-      this.waiting.add(granted);
-      signal.addEventListener('abort', aborted, { once: true });
-    });
-  }
-
-  /** The slot of an execution that ended goes to the execution waiting longest, else is freed. */
-  private releaseSlot(): void {
-    const next = this.waiting.values().next();
-    if (next.done) {
-      this.running--;
-      return;
-    }
-    this.waiting.delete(next.value);
-    next.value();
   }
 
   private parseInput(text: string): JsonObject {
@@ -715,7 +698,7 @@ export class FlowService {
   // ----------------------------------------------------------------------------------- lifecycle
 
   stats(): ServiceStats {
-    return { running: this.running, queued: this.waiting.size };
+    return { running: this.queue.pending, queued: this.queue.size };
   }
 
   /** Executions admitted and not finished (running or waiting). */
