@@ -28,13 +28,16 @@ export const FUNCTION_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 /** File extensions tried, in order. */
 export const FUNCTION_EXTENSIONS = ['.js', '.mjs', '.ts'] as const;
 
-/** What a handler receives as its second argument. */
+/**
+ * What a handler receives as its second argument. `requestId` and `signal` are made when first
+ * read (getters of the context's class: a spread copy of the context leaves them out).
+ */
 export interface FunctionContext {
   functionName: string;
   /** Unique per invocation. */
-  requestId: string;
+  readonly requestId: string;
   /** Aborted when the task times out or is cancelled: long-running handlers should honour it. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** Clock time (ms since the epoch) by which the task must finish, when it has a timeout. */
   deadline?: number;
   logger?: Logger;
@@ -61,6 +64,11 @@ export interface FunctionLoader {
   readonly dir: string;
   /** Loads (or returns the cached) function; rejects with `FC.*` FlowrunErrors. */
   load(name: string): Promise<LoadedFunction>;
+  /**
+   * The function when it is loaded and cached, else undefined (then call {@link load}): lets a
+   * caller skip a promise and a microtask per call once the module is in memory.
+   */
+  loaded?(name: string): LoadedFunction | undefined;
   /** Forgets one cached function, or all of them. */
   invalidate(name?: string): void;
   /** Watches the directory (one fs.watch shared by all callers) and invalidates functions whose files change. */
@@ -86,6 +94,8 @@ export function createDisabledFunctionLoader(reason: string): FunctionLoader {
 export function createFunctionLoader(dir: string, options: { logger?: Logger } = {}): FunctionLoader {
   const root = path.resolve(dir);
   const cache = new Map<string, Promise<LoadedFunction>>();
+  /** The settled entries of `cache` (same keys, dropped with them). */
+  const ready = new Map<string, LoadedFunction>();
   let watcher: FSWatcher | undefined;
   const handles = new Set<{ onChange: FunctionWatchOptions['onChange'] }>();
 
@@ -132,17 +142,31 @@ export function createFunctionLoader(dir: string, options: { logger?: Logger } =
     load(name) {
       let entry = cache.get(name);
       if (!entry) {
-        entry = importFunction(name);
-        cache.set(name, entry);
-        entry.catch(() => {
-          if (cache.get(name) === entry) cache.delete(name); // retry the load next time
-        });
+        const loading = importFunction(name);
+        entry = loading;
+        cache.set(name, loading);
+        loading.then(
+          (fn) => {
+            if (cache.get(name) === loading) ready.set(name, fn); // not if invalidated meanwhile
+          },
+          () => {
+            if (cache.get(name) === loading) cache.delete(name); // retry the load next time
+          },
+        );
       }
       return entry;
     },
+    loaded(name) {
+      return ready.get(name);
+    },
     invalidate(name) {
-      if (name === undefined) cache.clear();
-      else cache.delete(name);
+      if (name === undefined) {
+        cache.clear();
+        ready.clear();
+      } else {
+        cache.delete(name);
+        ready.delete(name);
+      }
     },
     watch(watchOptions = {}) {
       const handle = { onChange: watchOptions.onChange };

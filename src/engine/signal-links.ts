@@ -1,42 +1,41 @@
 /**
- * {@link SignalLinks}: aborts each task the engine runs when the caller's signal aborts, with one
- * listener per caller signal however many tasks share it (no MaxListeners warning) and without a
- * composite AbortSignal.any per task.
+ * {@link SignalLinks}: aborts the tasks the engine runs when their caller's signal aborts, with one
+ * listener per caller signal however many tasks share it (no MaxListeners warning), without a
+ * composite AbortSignal.any per task, and without a collection of tasks per signal: the signal
+ * keeps a count, and on abort the engine looks for the tasks holding that signal (an abort is
+ * rare; adding a task and removing it happen for every task).
  */
-export interface Abortable {
-  abort(reason: unknown): void;
-}
-
 interface Link {
-  controllers: Set<Abortable>;
+  count: number;
   onAbort(): void;
 }
 
 export class SignalLinks {
   private readonly links = new WeakMap<AbortSignal, Link>();
 
-  /** `controller` aborts (with the same reason) when `signal` does; `signal` must not be aborted yet. */
-  add(signal: AbortSignal, controller: Abortable): void {
-    let link = this.links.get(signal);
-    if (!link) {
-      const controllers = new Set<Abortable>();
-      const onAbort = (): void => {
-        this.links.delete(signal);
-        for (const c of controllers) c.abort(signal.reason);
-      };
-      link = { controllers, onAbort };
-      this.links.set(signal, link);
-      signal.addEventListener('abort', onAbort, { once: true });
+  /** @param abortTasksOf aborts every task linked to `signal` (with `signal.reason`). */
+  constructor(private readonly abortTasksOf: (signal: AbortSignal) => void) {}
+
+  /** One more task aborts when `signal` does; `signal` must not be aborted yet. */
+  add(signal: AbortSignal): void {
+    const link = this.links.get(signal);
+    if (link) {
+      link.count++;
+      return;
     }
-    link.controllers.add(controller);
+    const onAbort = (): void => {
+      this.links.delete(signal);
+      this.abortTasksOf(signal);
+    };
+    this.links.set(signal, { count: 1, onAbort });
+    signal.addEventListener('abort', onAbort, { once: true });
   }
 
-  /** Undoes {@link add} (the last controller of a signal removes its listener). */
-  remove(signal: AbortSignal, controller: Abortable): void {
+  /** Undoes {@link add} (the last task of a signal removes its listener). */
+  remove(signal: AbortSignal): void {
     const link = this.links.get(signal);
     if (!link) return;
-    link.controllers.delete(controller);
-    if (link.controllers.size > 0) return;
+    if (--link.count > 0) return;
     signal.removeEventListener('abort', link.onAbort);
     this.links.delete(signal);
   }

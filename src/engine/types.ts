@@ -33,9 +33,13 @@ export interface TaskRequest {
   context: TaskContext;
 }
 
-/** A way to abort one task (e.g. a Map iteration no longer needed) without a signal per task. */
+/**
+ * A way to abort one task (e.g. a Map iteration no longer needed) without a signal per task. The
+ * engine sets `abort` when it takes the task and clears it once the task settled (so that the
+ * handle does not keep the settled task and its result alive).
+ */
 export interface TaskHandle {
-  abort?: (reason: unknown) => void;
+  abort?: ((reason: unknown) => void) | undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { FlowrunError } from '../../shared/errors.js';
 import { newUuid } from '../../shared/ids.js';
+import type { Logger } from 'pino';
 import { isJsonObject } from '../../shared/json.js';
-import type { Json } from '../../shared/json.js';
+import type { Json, JsonObject } from '../../shared/json.js';
 import { EngineErrorNames } from '../errors.js';
 import { FUNCTION_NAME_PATTERN, functionNameFromArn } from '../functions.js';
 import type { FunctionContext, FunctionLoader } from '../functions.js';
@@ -73,23 +74,12 @@ export function targetFunctionName(parameters: Json): string {
 
 async function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunContext): Promise<Json> {
   const name = targetFunctionName(parameters);
-  const fn = await loader.load(name);
+  // once the module is cached: no promise and no microtask before the handler runs
+  const fn = loader.loaded?.(name) ?? (await loader.load(name));
   const params = parameters as Record<string, Json>;
   // The function gets its own copy: parameters share objects with the execution's state.
-  const event = structuredClone(params.body !== undefined ? params.body : (params.payload ?? null));
-  // the request id and the signal are made when the handler reads them (most never do)
-  let requestId: string | undefined;
-  const context: FunctionContext = {
-    functionName: name,
-    get requestId(): string {
-      return (requestId ??= newUuid());
-    },
-    get signal(): AbortSignal {
-      return ctx.signal;
-    },
-  };
-  if (ctx.deadline !== undefined) context.deadline = ctx.deadline;
-  if (ctx.logger) context.logger = ctx.logger.child({ function: name });
+  const event = copyJson(params.body !== undefined ? params.body : (params.payload ?? null));
+  const context = new InvocationContext(name, ctx);
   let result: unknown;
   try {
     result = await fn.handler(event, context);
@@ -97,6 +87,35 @@ async function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunCo
     throw functionError(name, err);
   }
   return { StatusCode: 200, Body: toJson(name, result) };
+}
+
+/**
+ * The handler's context. The request id and the signal are made when the handler reads them (most
+ * never do): they are getters of the class, not of each object (an object literal with getters is
+ * built in V8's slow path, about a microsecond per call), so a spread copy of the context leaves
+ * them out; read them from the context itself.
+ */
+class InvocationContext implements FunctionContext {
+  readonly #ctx: ActionRunContext;
+  #requestId: string | undefined;
+  functionName: string;
+  deadline?: number;
+  logger?: Logger;
+
+  constructor(name: string, ctx: ActionRunContext) {
+    this.#ctx = ctx;
+    this.functionName = name;
+    if (ctx.deadline !== undefined) this.deadline = ctx.deadline;
+    if (ctx.logger) this.logger = ctx.logger.child({ function: name });
+  }
+
+  get requestId(): string {
+    return (this.#requestId ??= newUuid());
+  }
+
+  get signal(): AbortSignal {
+    return this.#ctx.signal;
+  }
 }
 
 /** A handler's thrown value as the FlowrunError the Task fails with. */
@@ -113,15 +132,119 @@ export function functionError(name: string, err: unknown): FlowrunError {
   return new FlowrunError(code, message, { retryable: e.retryable === true, cause: err });
 }
 
-function toJson(name: string, value: unknown): Json {
+/**
+ * A handler's return value as JSON: what `JSON.parse(JSON.stringify(value))` gives (`undefined`
+ * and non-finite numbers become null), and a copy the handler cannot change afterwards. Plain data
+ * (plain objects, arrays, strings, finite numbers, booleans, null) is copied in one walk; anything
+ * else (a `toJSON` method, a Date, a Map, a class instance, a BigInt, a cycle) takes the JSON round
+ * trip itself, which applies JSON's own rules or throws `FC.FunctionError`.
+ */
+export function toJson(name: string, value: unknown): Json {
   if (value === undefined) return null;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   try {
-    return JSON.parse(JSON.stringify(value) ?? 'null') as Json;
+    const copy = copyPlainJson(value, 0);
+    return copy !== NOT_PLAIN ? copy : (JSON.parse(JSON.stringify(value) ?? 'null') as Json);
   } catch (err) {
     throw new FlowrunError(EngineErrorNames.FcFunctionError, `function '${name}' returned a value that is not JSON: ${(err as Error).message}`, {
       retryable: false,
     });
   }
+}
+
+const NOT_PLAIN: unique symbol = Symbol('not plain JSON');
+/** Deeper than this, {@link copyPlainJson} gives up (a cycle, or data JSON.stringify should judge). */
+const MAX_PLAIN_DEPTH = 256;
+
+/**
+ * A deep copy of `value` as JSON.stringify would write it, when `value` is plain data; else
+ * NOT_PLAIN. In objects, `undefined`, functions and symbols are left out; in arrays they become
+ * null; non-finite numbers become null, -0 becomes 0.
+ */
+function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : null;
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
+        const out: Json[] = new Array<Json>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (item === undefined || typeof item === 'function' || typeof item === 'symbol') {
+            out[i] = null;
+            continue;
+          }
+          const copy = copyPlainJson(item, depth + 1);
+          if (copy === NOT_PLAIN) return NOT_PLAIN;
+          out[i] = copy;
+        }
+        return out;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const out: JsonObject = {};
+      for (const key of Object.keys(value)) {
+        const item: unknown = (value as Record<string, unknown>)[key];
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+        const copy = copyPlainJson(item, depth + 1);
+        if (copy === NOT_PLAIN) return NOT_PLAIN;
+        setOwn(out, key, copy);
+      }
+      return out;
+    }
+    default:
+      return NOT_PLAIN; // bigint (JSON.stringify throws); functions and symbols are handled by the caller
+  }
+}
+
+/**
+ * A deep copy of a JSON value (the event a function receives): cheaper than structuredClone for
+ * the small objects events usually are. Values that are not plain JSON (they do not come from a
+ * flow) fall back to structuredClone.
+ */
+export function copyJson(value: Json): Json {
+  if (value === null || typeof value !== 'object') return value;
+  const copy = copyTree(value, 0);
+  return copy === NOT_PLAIN ? (structuredClone(value) as Json) : copy;
+}
+
+function copyTree(value: Json, depth: number): Json | typeof NOT_PLAIN {
+  if (value === null || typeof value !== 'object') {
+    // a number, string, boolean or null (anything else: structuredClone)
+    return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value === null ? value : NOT_PLAIN;
+  }
+  if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
+    const out: Json[] = new Array<Json>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const copy = copyTree(value[i] as Json, depth + 1);
+      if (copy === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = copy;
+    }
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const copy = copyTree(value[key] as Json, depth + 1);
+    if (copy === NOT_PLAIN) return NOT_PLAIN;
+    setOwn(out, key, copy);
+  }
+  return out;
+}
+
+/** `out[key] = value`, as an own property even for `__proto__` (which would set the prototype). */
+function setOwn(out: JsonObject, key: string, value: Json): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
 }
