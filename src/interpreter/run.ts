@@ -89,7 +89,7 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
   let state: ExecutionState = first.state;
   if (state.status !== 'Running') return result(state, events);
 
-  const inbox: StepInput[] = [];
+  const inbox: (StepInput | undefined)[] = [];
   let head = 0;
   let wake: (() => void) | undefined;
   const push = (item: StepInput): void => {
@@ -154,7 +154,9 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
         });
         continue;
       }
-      const item = inbox[head++] as StepInput;
+      const item = inbox[head] as StepInput;
+      // the slot is cleared at once: a consumed input dies young instead of waiting for the splice
+      inbox[head++] = undefined;
       if (head > 1024 && head * 2 > inbox.length) {
         inbox.splice(0, head);
         head = 0;
@@ -167,13 +169,16 @@ export async function runExecution(flow: CompiledFlow, input: JsonObject, option
       apply(next.commands);
     }
   } finally {
-    for (const p of pending.values()) p.abort?.(new Error('execution ended'));
-    lifetime.abort();
+    for (const p of pending.values()) p.abort?.(EXECUTION_ENDED);
+    lifetime.abort(EXECUTION_ENDED);
     signal?.removeEventListener('abort', onAbort);
     pending.clear();
   }
   return result(state, events);
 }
+
+/** The reason the tasks and timers of an ended execution are dropped with (one, no stack per execution). */
+const EXECUTION_ENDED = new Error('execution ended');
 
 function result(state: ExecutionState, events: HistoryEvent[]): ExecutionResult {
   const r: ExecutionResult = {
