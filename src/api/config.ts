@@ -2,7 +2,7 @@
  * Configuration of `flowrun serve` from command-line options and environment variables
  * (options win): FLOWRUN_PORT, FLOWRUN_HOST, FLOWRUN_FLOWS_DIR, FLOWRUN_FUNCTIONS_DIR,
  * FLOWRUN_LOG_LEVEL, FLOWRUN_WATCH, FLOWRUN_DATA_DIR, FLOWRUN_DATABASE_URL, FLOWRUN_INSTANCE_ID,
- * FLOWRUN_ACCESS_KEYS_FILE, FLOWRUN_INSECURE.
+ * FLOWRUN_ACCESS_KEYS_FILE, FLOWRUN_INSECURE, FLOWRUN_OOS_MAX_RUNNING, FLOWRUN_OOS_MAX_CONCURRENT.
  */
 import { DEFAULT_FLOWS_DIR } from '../runtime.js';
 import { DEFAULT_DATA_DIR } from '../store/index.js';
@@ -22,6 +22,10 @@ export interface ServeOptions {
   /** `--access-keys FILE` */
   accessKeys?: string;
   insecure?: boolean;
+  /** `--oos-max-running N`: QuotaExceed past N unfinished OOS executions per account. */
+  oosMaxRunning?: string;
+  /** `--oos-max-concurrent N`: OOS executions running at once per account; more wait Queued. */
+  oosMaxConcurrent?: string;
 }
 
 export const ENV = {
@@ -37,6 +41,8 @@ export const ENV = {
   leaseMs: 'FLOWRUN_LEASE_MS',
   accessKeysFile: 'FLOWRUN_ACCESS_KEYS_FILE',
   insecure: 'FLOWRUN_INSECURE',
+  oosMaxRunning: 'FLOWRUN_OOS_MAX_RUNNING',
+  oosMaxConcurrent: 'FLOWRUN_OOS_MAX_CONCURRENT',
 } as const;
 
 export class ConfigError extends Error {}
@@ -71,6 +77,14 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
   const databaseUrl = nonEmpty(options.databaseUrl) ?? nonEmpty(env[ENV.databaseUrl]);
   const dataDir = nonEmpty(options.dataDir) ?? nonEmpty(env[ENV.dataDir]) ?? DEFAULT_DATA_DIR;
   const instanceId = nonEmpty(options.instanceId) ?? nonEmpty(env[ENV.instanceId]);
+  const count = (option: string | undefined, name: string, key: keyof typeof ENV): number | undefined => {
+    const text = nonEmpty(option) ?? nonEmpty(env[ENV[key]]);
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new ConfigError(`${option !== undefined ? name : ENV[key]} must be a positive whole number, got '${text}'`);
+    return Number(text);
+  };
+  const oosMaxRunningExecutions = count(options.oosMaxRunning, '--oos-max-running', 'oosMaxRunning');
+  const oosMaxConcurrentExecutions = count(options.oosMaxConcurrent, '--oos-max-concurrent', 'oosMaxConcurrent');
   const leaseText = nonEmpty(env[ENV.leaseMs]);
   if (leaseText !== undefined && !/^\d+$/.test(leaseText)) throw new ConfigError(`${ENV.leaseMs} must be a number of milliseconds, got '${leaseText}'`);
   return {
@@ -85,5 +99,7 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
     ...(leaseText !== undefined ? { leaseMs: Number(leaseText) } : {}),
     ...(accessKeysFile !== undefined ? { accessKeysFile } : {}),
     ...(insecure ? { insecure } : {}),
+    ...(oosMaxRunningExecutions !== undefined ? { oosMaxRunningExecutions } : {}),
+    ...(oosMaxConcurrentExecutions !== undefined ? { oosMaxConcurrentExecutions } : {}),
   };
 }

@@ -94,6 +94,10 @@ export interface ServerConfig extends Omit<FlowServiceOptions, 'runtime' | 'stor
   instanceId?: string;
   /** Lease of an execution held by this instance (default: the runner's 30 s). */
   leaseMs?: number;
+  /** OOS: QuotaExceed past this many unfinished executions per account (default 100). */
+  oosMaxRunningExecutions?: number;
+  /** OOS: top-level executions running at once per account; more wait `Queued` (default: no limit). */
+  oosMaxConcurrentExecutions?: number;
   /** A custom request check (counts as authentication for the loopback rule); not with access keys. */
   authenticate?: Authenticator;
   hostId?: string;
@@ -284,6 +288,8 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
       ...(existsSync(join(localDir, 'fixtures.yaml')) ? { fixturesPath: join(localDir, 'fixtures.yaml') } : {}),
       ...(existsSync(join(localDir, 'inventory.yaml')) ? { inventoryPath: join(localDir, 'inventory.yaml') } : {}),
       commandRunner: { enabled: false },
+      ...(config.oosMaxRunningExecutions !== undefined ? { maxRunningExecutions: config.oosMaxRunningExecutions } : {}),
+      ...(config.oosMaxConcurrentExecutions !== undefined ? { maxConcurrentExecutions: config.oosMaxConcurrentExecutions } : {}),
     },
   });
 
@@ -291,6 +297,8 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   const resumed = await runner.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed executions from their last checkpoint');
   runner.startBackground();
+  // OOS executions a previous process left queued start if slots are free
+  await oos.startAllQueued();
 
   // Tenant isolation (only meaningful with access keys): each verified account gets its own
   // services over the shared store, runner and engine (./tenants.ts). Its flows stay out of the

@@ -187,6 +187,8 @@ export function buildProgram(): Command {
     .option('--watch', 'reload a flow file when it changes (env FLOWRUN_WATCH=1)')
     .option('--data-dir <dir>', 'folder of the embedded SQLite database (env FLOWRUN_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (env FLOWRUN_DATABASE_URL)')
+    .option('--oos-max-running <n>', 'OOS: QuotaExceed past N unfinished executions per account (env FLOWRUN_OOS_MAX_RUNNING, default 100)')
+    .option('--oos-max-concurrent <n>', 'OOS: executions running at once per account; more wait Queued (env FLOWRUN_OOS_MAX_CONCURRENT, default: no limit)')
     .option('--instance-id <id>', 'stable id of this instance for execution leases (env FLOWRUN_INSTANCE_ID, default: a new one per start)')
     .option('--workers <n>', "server processes sharing the port, or 'auto' for one per core (env FLOWRUN_WORKERS, default 1)")
     .option('--access-keys <file>', 'JSON file of AccessKeys; every request must then be signed (env FLOWRUN_ACCESS_KEYS_FILE)')

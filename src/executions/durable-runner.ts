@@ -225,7 +225,15 @@ export interface StartRequest {
   mode?: string;
   tags?: JsonObject;
   clientToken?: string;
+  /**
+   * Create it waiting to start (status {@link QUEUED_STATUS}): stored without running a step, never
+   * claimed, until {@link DurableRunner.startQueued} starts it (or {@link DurableRunner.endQueued} ends it).
+   */
+  queued?: boolean;
 }
+
+/** Status of an execution created `queued` that has not started yet. */
+export const QUEUED_STATUS = 'Queued';
 
 /** How an execution ended, as told to {@link DurableRunner.onFinished} listeners. */
 export interface FinishedExecution {
@@ -389,6 +397,24 @@ export class DurableRunner {
     const now = this.clock.now();
     const id = request.id ?? newUuid();
     const kind = request.kind ?? 'flow';
+    if (request.queued) {
+      return this.store.createExecution({
+        id,
+        kind,
+        ...(request.account !== undefined ? { account: request.account } : {}),
+        definitionName: request.definitionName ?? request.flow.name,
+        definitionVersion: request.definitionVersion,
+        name: request.name,
+        status: QUEUED_STATUS,
+        input: request.input,
+        startedAt: now,
+        ...(request.parentId !== undefined ? { parentId: request.parentId } : {}),
+        ...(request.mode !== undefined ? { mode: request.mode } : {}),
+        ...(request.tags !== undefined ? { tags: request.tags } : {}),
+        ...(request.clientToken !== undefined ? { clientToken: request.clientToken } : {}),
+        queued: true,
+      });
+    }
     const first = start({
       flow: request.flow,
       input: request.input,
@@ -437,6 +463,75 @@ export class DurableRunner {
     }
     this.log.info({ executionId: id, name: request.name, flow: request.flow.name }, 'execution started');
     return result;
+  }
+
+  /**
+   * Starts an execution created `queued`: runs its first step (the flow from the kind's hooks or
+   * `resolveFlow`) and commits it as the store takes the execution out of the queue, in one
+   * transaction; then drives it here. Resolves false when it is no longer queued (started or ended
+   * by another instance, or unknown). The execution's deadline counts from now.
+   */
+  startQueued(id: string): Promise<boolean> {
+    this.assertOpen();
+    return this.busyWhile(this.startQueuedNow(id));
+  }
+
+  private async startQueuedNow(id: string): Promise<boolean> {
+    const record = await this.store.getExecution(id);
+    if (!record || record.status !== QUEUED_STATUS || record.state !== undefined) return false;
+    const hooks = this.hooks.get(record.kind);
+    const flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
+    const now = this.clock.now();
+    const first = start({
+      flow,
+      input: isJsonObject(record.input) ? record.input : {},
+      executionName: record.name,
+      now,
+      timeoutMs: STANDARD_EXECUTION_TIMEOUT_MS,
+      history: true,
+      taskTokenSeed: newUuid(),
+    });
+    const meta: DriverMeta = { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId };
+    const d = new Driver(id, flow, first.state, meta, hooks);
+    const plan = this.plan(d, undefined, first, now);
+    plan.commit.state = first.state;
+    if (!(await this.store.startQueued(id, plan.commit, now + this.leaseMs))) return false;
+    d.status = plan.commit.status;
+    if (first.state.status === 'Running' && !this.closed) {
+      this.drivers.set(id, d);
+      this.scheduleDeadline(d);
+      this.apply(d, plan);
+    } else if (first.state.status !== 'Running') {
+      this.notifyFinished(d);
+    }
+    this.log.info({ executionId: id, name: record.name }, 'queued execution started');
+    return true;
+  }
+
+  /**
+   * Ends an execution created `queued` that has not started (e.g. cancelled), with the status the
+   * kind's hooks give an interpreter status `Stopped` (default `Stopped`). Resolves false when it is
+   * not queued. Its `finished` hook and listeners are told, as for any execution.
+   */
+  endQueued(id: string, error: ErrorInfo): Promise<boolean> {
+    this.assertOpen();
+    return this.busyWhile(
+      (async () => {
+        const record = await this.store.getExecution(id);
+        if (!record || record.status !== QUEUED_STATUS || record.state !== undefined) return false;
+        const hooks = this.hooks.get(record.kind);
+        const flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
+        const now = this.clock.now();
+        const state = start({ flow, input: {}, executionName: record.name, now, timeoutMs: STANDARD_EXECUTION_TIMEOUT_MS }).state;
+        const stopped: ExecutionState = { ...state, status: 'Stopped', stoppedAt: now, error };
+        const d = new Driver(id, flow, stopped, { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId }, hooks);
+        const status = hooks?.status ? hooks.status(this.view(d), 'Stopped', []) : 'Stopped';
+        if (!(await this.store.finishQueued(id, { status, error, now }))) return false;
+        d.status = status;
+        this.notifyFinished(d);
+        return true;
+      })(),
+    );
   }
 
   /**

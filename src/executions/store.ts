@@ -246,6 +246,11 @@ export interface NewExecution {
   clientToken?: string;
   leaseOwner?: string;
   leaseExpiresAt?: number;
+  /**
+   * Created waiting to start (e.g. status `Queued`): without a state, a lease or a first step, not
+   * claimed by {@link ExecutionStore.claimRunnable}, until {@link ExecutionStore.startQueued}.
+   */
+  queued?: boolean;
   events?: NewHistoryRecord[];
   newTasks?: Omit<TaskRecord, 'executionId'>[];
   addTimers?: NewTimerRecord[];
@@ -336,6 +341,14 @@ export interface ExecutionStore {
     limit: number,
     options?: { includeOwn?: boolean; after?: ExecutionCursor },
   ): Promise<ExecutionRecord[]>;
+  /**
+   * Starts a queued execution with its first step, in one transaction: it becomes runnable, leased
+   * to `commit.leaseOwner` until `leaseExpiresAt`, and the step is committed. Resolves false (and
+   * writes nothing) when the execution is not queued (any more): started or ended elsewhere.
+   */
+  startQueued(executionId: string, commit: StepCommit, leaseExpiresAt: number): Promise<boolean>;
+  /** Ends a queued execution that never started (e.g. cancelled). Resolves false when it is not queued. */
+  finishQueued(executionId: string, end: { status: string; error?: ErrorInfo; now: number }): Promise<boolean>;
   /** Extends the leases `owner` still holds (all, or those in `ids`); resolves their ids. */
   renewLeases(owner: string, now: number, leaseMs: number, ids?: readonly string[]): Promise<string[]>;
   /** Gives up a lease (no-op unless `owner` holds it). */

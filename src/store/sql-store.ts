@@ -285,6 +285,8 @@ const LIMIT = 'LIMIT CAST(? AS INTEGER)';
 
 const ACTIVE = 1;
 const FINISHED = 0;
+/** Created `queued`: not claimable, no lease and no state until {@link SqlExecutionStore.startQueued}. */
+const QUEUED = 2;
 
 // ---------------------------------------------------------------------------------------------
 // the store
@@ -387,7 +389,7 @@ export class SqlExecutionStore implements ExecutionStore {
 
   async createExecution(x: NewExecution): Promise<CreateExecutionResult> {
     const account = x.account ?? '';
-    const active = isFinishedStatus(x.status) ? FINISHED : ACTIVE;
+    const active = isFinishedStatus(x.status) ? FINISHED : x.queued === true ? QUEUED : ACTIVE;
     const leaseOwner = active === ACTIVE ? (x.leaseOwner ?? null) : null;
     const leaseExpires = leaseOwner === null ? null : (x.leaseExpiresAt ?? null);
     // the row as written, read back by toExecution (no SELECT of what was just inserted)
@@ -522,42 +524,83 @@ export class SqlExecutionStore implements ExecutionStore {
     if (finished) shape |= STEP_FINISHED;
     params.push(executionId, s.leaseOwner);
     const update = (STEP_UPDATES[shape] ??= stepUpdate(shape));
-    await this.db.transaction(async (c) => {
-      const changed = await c.run(update, params);
-      if (changed !== 1) throw new LeaseLostError(executionId, s.leaseOwner);
-      if (this.statusApart) await c.run('UPDATE executions SET status = ? WHERE id = ? AND status <> ?', [s.status, executionId, s.status]);
-      await insertMany(c, 'events', EVENT_COLUMNS, (s.events ?? []).map((e) => eventRow(executionId, e)));
-      await insertMany(c, 'tasks', TASK_COLUMNS, (s.newTasks ?? []).map((t) => taskRow(executionId, t)));
-      for (const u of s.taskUpdates ?? []) {
-        await c.run('UPDATE tasks SET status = ?, ended_at = COALESCE(?, ended_at), output = COALESCE(?, output), error = COALESCE(?, error) WHERE execution_id = ? AND task_id = ?', [
-          u.status,
-          u.endedAt ?? null,
-          jsonOrNull(u.output),
-          jsonOrNull(u.error),
-          executionId,
-          u.taskId,
-        ]);
+    await this.db.transaction((c) => this.writeStep(c, executionId, s, update, params, finished));
+  }
+
+  async startQueued(executionId: string, s: StepCommit, leaseExpiresAt: number): Promise<boolean> {
+    return this.db.transaction(async (c) => {
+      const taken = await c.run(`UPDATE executions SET active = ${ACTIVE}, lease_owner = ?, lease_expires = ? WHERE id = ? AND active = ${QUEUED}`, [
+        s.leaseOwner,
+        leaseExpiresAt,
+        executionId,
+      ]);
+      if (taken !== 1) return false;
+      const finished = isFinishedStatus(s.status);
+      const params: SqlValue[] = [s.now, s.status, json(s.state ?? null)];
+      let shape = STEP_STATUS | STEP_STATE;
+      if (s.output !== undefined) {
+        shape |= STEP_OUTPUT;
+        params.push(json(s.output));
       }
-      if (finished) {
-        await c.run('DELETE FROM timers WHERE execution_id = ?', [executionId]);
-        await c.run('DELETE FROM signals WHERE execution_id = ?', [executionId]);
-      } else {
-        const remove = s.removeTimers ?? [];
-        if (remove.length > 0) {
-          await c.run(`DELETE FROM timers WHERE execution_id = ? AND timer_id IN (${placeholders(remove.length)})`, [executionId, ...remove]);
-        }
-        await insertMany(
-          c,
-          'timers',
-          TIMER_COLUMNS,
-          (s.addTimers ?? []).map((t) => timerRow(executionId, t)),
-          'ON CONFLICT (execution_id, timer_id) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at, path = excluded.path',
-        );
-        const ack = s.ackSignals ?? [];
-        if (ack.length > 0) await c.run(`DELETE FROM signals WHERE execution_id = ? AND id IN (${placeholders(ack.length)})`, [executionId, ...ack]);
+      if (s.error !== undefined) {
+        shape |= STEP_ERROR;
+        params.push(json(s.error));
       }
-      await insertMany(c, 'resource_statuses', RESOURCE_COLUMNS, (s.resourceStatuses ?? []).map((r) => resourceRow(executionId, r)), RESOURCE_UPSERT);
+      if (s.stoppedAt !== undefined) {
+        shape |= STEP_STOPPED_AT;
+        params.push(s.stoppedAt);
+      }
+      if (finished) shape |= STEP_FINISHED;
+      params.push(executionId, s.leaseOwner);
+      await this.writeStep(c, executionId, s, (STEP_UPDATES[shape] ??= stepUpdate(shape)), params, finished, true);
+      return true;
     });
+  }
+
+  async finishQueued(executionId: string, end: { status: string; error?: ErrorInfo; now: number }): Promise<boolean> {
+    const changed = await this.db.run(
+      `UPDATE executions SET active = ${FINISHED}, status = ?, error = ?, stopped_at = ?, updated_at = ? WHERE id = ? AND active = ${QUEUED}`,
+      [end.status, jsonOrNull(end.error), end.now, end.now, executionId],
+    );
+    return changed === 1;
+  }
+
+  /** A step's writes inside a transaction; `update` is the executions UPDATE (fenced by the lease). */
+  private async writeStep(c: SqlConn, executionId: string, s: StepCommit, update: string, params: SqlValue[], finished: boolean, statusSet = false): Promise<void> {
+    const changed = await c.run(update, params);
+    if (changed !== 1) throw new LeaseLostError(executionId, s.leaseOwner);
+    if (this.statusApart && !statusSet) await c.run('UPDATE executions SET status = ? WHERE id = ? AND status <> ?', [s.status, executionId, s.status]);
+    await insertMany(c, 'events', EVENT_COLUMNS, (s.events ?? []).map((e) => eventRow(executionId, e)));
+    await insertMany(c, 'tasks', TASK_COLUMNS, (s.newTasks ?? []).map((t) => taskRow(executionId, t)));
+    for (const u of s.taskUpdates ?? []) {
+      await c.run('UPDATE tasks SET status = ?, ended_at = COALESCE(?, ended_at), output = COALESCE(?, output), error = COALESCE(?, error) WHERE execution_id = ? AND task_id = ?', [
+        u.status,
+        u.endedAt ?? null,
+        jsonOrNull(u.output),
+        jsonOrNull(u.error),
+        executionId,
+        u.taskId,
+      ]);
+    }
+    if (finished) {
+      await c.run('DELETE FROM timers WHERE execution_id = ?', [executionId]);
+      await c.run('DELETE FROM signals WHERE execution_id = ?', [executionId]);
+    } else {
+      const remove = s.removeTimers ?? [];
+      if (remove.length > 0) {
+        await c.run(`DELETE FROM timers WHERE execution_id = ? AND timer_id IN (${placeholders(remove.length)})`, [executionId, ...remove]);
+      }
+      await insertMany(
+        c,
+        'timers',
+        TIMER_COLUMNS,
+        (s.addTimers ?? []).map((t) => timerRow(executionId, t)),
+        'ON CONFLICT (execution_id, timer_id) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at, path = excluded.path',
+      );
+      const ack = s.ackSignals ?? [];
+      if (ack.length > 0) await c.run(`DELETE FROM signals WHERE execution_id = ? AND id IN (${placeholders(ack.length)})`, [executionId, ...ack]);
+    }
+    await insertMany(c, 'resource_statuses', RESOURCE_COLUMNS, (s.resourceStatuses ?? []).map((r) => resourceRow(executionId, r)), RESOURCE_UPSERT);
   }
 
   async deleteExecution(id: string): Promise<boolean> {

@@ -236,6 +236,15 @@ describe('serve configuration', () => {
     expect(serveConfig({}, { FLOWRUN_FUNCTIONS_DIR: 'env-fns', FLOWRUN_WATCH: 'false' })).toMatchObject({ functionsDir: 'env-fns', watch: false });
   });
 
+  it('OOS limits: --oos-max-running / --oos-max-concurrent or their environment variables, positive whole numbers', () => {
+    expect(serveConfig({ oosMaxConcurrent: '2' }, { FLOWRUN_OOS_MAX_RUNNING: '50', FLOWRUN_OOS_MAX_CONCURRENT: '9' })).toMatchObject({
+      oosMaxRunningExecutions: 50,
+      oosMaxConcurrentExecutions: 2,
+    });
+    expect(() => serveConfig({ oosMaxConcurrent: '0' }, {})).toThrow(/--oos-max-concurrent must be a positive whole number/);
+    expect(() => serveConfig({}, { FLOWRUN_OOS_MAX_RUNNING: 'lots' })).toThrow(/FLOWRUN_OOS_MAX_RUNNING/);
+  });
+
   it('a bad port or log level is a ConfigError', () => {
     expect(() => serveConfig({ port: 'eighty' }, {})).toThrow(ConfigError);
     expect(() => serveConfig({}, { FLOWRUN_PORT: '70000' })).toThrow(/FLOWRUN_PORT/);

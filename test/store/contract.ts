@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LEASE_LOST, LeaseLostError } from '../../src/executions/store.js';
-import type { ExecutionRecord, ExecutionStore, NewExecution } from '../../src/executions/store.js';
+import type { ExecutionRecord, ExecutionStore, NewExecution, StepCommit } from '../../src/executions/store.js';
 import { loadFlowText } from '../../src/flow/load.js';
 import { start } from '../../src/interpreter/step.js';
 import type { ExecutionState } from '../../src/interpreter/types.js';
@@ -379,6 +379,55 @@ export function storeContract(adapter: string, open: () => Promise<StoreFixture>
         expect(await byStatus('Running')).toEqual([e.id]);
         expect(await byStatus('Waiting')).toEqual([]);
         expect((await store.renewLeases('A', T0 + 8, LEASE)).includes(e.id)).toBe(true);
+      });
+    });
+
+    describe('queued executions', () => {
+      const queued = (overrides: Partial<NewExecution> = {}): Promise<ExecutionRecord> => {
+        const { state: _state, ...rest } = newExecution({ status: 'Queued', queued: true, ...overrides });
+        return store.createExecution(rest).then((r) => {
+          expect(r.created).toBe(true);
+          return r.execution;
+        });
+      };
+
+      it('wait without a state or a lease, are never claimed, and start once with their first step', async () => {
+        const q = await queued();
+        expect(q).toMatchObject({ status: 'Queued' });
+        expect(q.state).toBeUndefined();
+        expect(q.leaseOwner).toBeUndefined();
+        expect(await store.claimRunnable('A', T0 + LEASE * 10, LEASE, 10)).toEqual([]);
+        expect((await store.listExecutions({ kind: 'flow', status: 'Queued' }, { limit: 10 })).items.map((x) => x.id)).toEqual([q.id]);
+        const state = fakeState(q.name);
+        const first: StepCommit = {
+          leaseOwner: 'A',
+          now: T0 + 50,
+          status: 'Running',
+          state,
+          events: [{ eventId: 1, type: 'ExecutionStarted', time: T0 + 50 }],
+          newTasks: [{ taskId: 1, stateName: 'T', path: [], action: 'Test:Do', mode: 'RequestComplete', parameters: {}, status: 'Scheduled', startedAt: T0 + 50, retryCount: 0 }],
+        };
+        expect(await store.startQueued(q.id, first, T0 + 50 + LEASE)).toBe(true);
+        const got = await store.getExecution(q.id);
+        expect(got).toMatchObject({ status: 'Running', state: JSON.parse(JSON.stringify(state)), leaseOwner: 'A', leaseExpiresAt: T0 + 50 + LEASE, updatedAt: T0 + 50 });
+        expect((await store.listTasks(q.id)).map((t) => t.taskId)).toEqual([1]);
+        expect((await store.listEvents(q.id, { afterEventId: 0, limit: 10 })).map((e) => e.type)).toEqual(['ExecutionStarted']);
+        // started: not again, not by another instance, and it is an ordinary leased execution now
+        expect(await store.startQueued(q.id, { ...first, leaseOwner: 'B' }, T0 + LEASE)).toBe(false);
+        expect(await store.finishQueued(q.id, { status: 'Cancelled', now: T0 + 60 })).toBe(false);
+        expect(await store.claimRunnable('B', T0 + 60, LEASE, 10)).toEqual([]);
+        expect(await store.renewLeases('A', T0 + 70, LEASE)).toEqual([q.id]);
+      });
+
+      it('a queued execution that never starts can end (e.g. cancelled), once', async () => {
+        const q = await queued();
+        const error = { Code: 'Cancelled', Detail: 'cancelled while queued' };
+        expect(await store.finishQueued(q.id, { status: 'Cancelled', error, now: T0 + 5 })).toBe(true);
+        expect(await store.getExecution(q.id)).toMatchObject({ status: 'Cancelled', error, stoppedAt: T0 + 5 });
+        expect(await store.finishQueued(q.id, { status: 'Cancelled', now: T0 + 6 })).toBe(false);
+        expect(await store.startQueued(q.id, { leaseOwner: 'A', now: T0 + 7, status: 'Running', state: fakeState(q.name) }, T0 + LEASE)).toBe(false);
+        // finished: purged like any other
+        expect(await store.purgeFinished(T0 + 100, 10)).toBe(1);
       });
     });
 

@@ -50,6 +50,8 @@ export interface OosExecutionConfig {
   highRiskPattern?: RegExp | string;
   /** QuotaExceed past this many running executions (default {@link DEFAULT_MAX_RUNNING_EXECUTIONS}). */
   maxRunningExecutions?: number;
+  /** Top-level executions running at once per account; more wait `Queued` (default: no limit, never queued). */
+  maxConcurrentExecutions?: number;
   /** Template files loaded at start (e.g. flows/templates); absent: none. */
   templatesDir?: string;
   account?: string;
@@ -99,6 +101,7 @@ export async function createOosExecutionService(deps: OosExecutionDeps): Promise
     logger,
     highRiskPattern: pattern,
     maxRunningExecutions: config.maxRunningExecutions ?? DEFAULT_MAX_RUNNING_EXECUTIONS,
+    ...(config.maxConcurrentExecutions !== undefined ? { maxConcurrentExecutions: config.maxConcurrentExecutions } : {}),
     executedBy,
     ...(config.account !== undefined ? { account: config.account } : {}),
     ...(config.cancelWaitMs !== undefined ? { cancelWaitMs: config.cancelWaitMs } : {}),

@@ -17,7 +17,7 @@ import type { Clock } from '../../shared/clock.js';
 import { FlowrunError } from '../../shared/errors.js';
 import { isJsonObject, jsonTypeName } from '../../shared/json.js';
 import type { Json, JsonObject } from '../../shared/json.js';
-import { SignalTypes } from '../durable-runner.js';
+import { QUEUED_STATUS, SignalTypes } from '../durable-runner.js';
 import type { DurableRunner } from '../durable-runner.js';
 import { isFinishedStatus } from '../store.js';
 import type { DefinitionRecord, ExecutionRecord, ExecutionStore, HistoryRecord, ResourceStatusRecord, TaskRecord } from '../store.js';
@@ -243,6 +243,11 @@ export interface OosExecutionServiceOptions {
   highRiskPattern: RegExp;
   /** QuotaExceed past this many running executions (top-level starts; children are not refused). */
   maxRunningExecutions: number;
+  /**
+   * Top-level executions running at once (per account); a StartExecution past it is `Queued` and
+   * starts when one ends. Infinity (the default): never queued.
+   */
+  maxConcurrentExecutions?: number;
   account?: string;
   /** ExecutedBy of executions. */
   executedBy: string;
@@ -281,6 +286,8 @@ export class OosExecutionService {
   /** Compiled templates of the executions driven here (hooks read them; shared by every account's service). */
   private readonly live: Map<string, CompiledTemplate>;
   private readonly background: Set<Promise<unknown>>;
+  /** {@link startQueued} runs, one after another (per account). */
+  private queueChain: Promise<void> = Promise.resolve();
   private readonly closers: (() => Promise<void>)[] = [];
   /** The services of other accounts ({@link forAccount}), on the root service. */
   private readonly tenants: Map<string, OosExecutionService>;
@@ -543,9 +550,12 @@ export class OosExecutionService {
     if (s.content !== undefined) meta.Content = s.content;
     if (s.parentTaskName !== undefined) meta.ParentTaskName = s.parentTaskName;
     this.live.set(id, template);
+    // past the number of executions running at once, a top-level execution waits in the queue
+    const queued = s.parentId === undefined && (await this.mustQueue());
     let result;
     try {
       result = await this.runner.startExecution({
+        ...(queued ? { queued: true } : {}),
         id,
         flow: withLoopMode(template, flow, s.loopMode),
         kind: 'template',
@@ -929,11 +939,100 @@ export class OosExecutionService {
     return result;
   };
 
-  /** After an execution finished here: a parent that did not succeed cancels its running children. */
+  /**
+   * After an execution finished here: a parent that did not succeed cancels its running children;
+   * a slot is free for the queue (when executions are queued at all).
+   */
   onFinished(executionId: string, status: string): void {
     this.live.delete(executionId);
+    if (this.queueing) {
+      this.track(
+        (async () => {
+          const record = await this.store.getExecution(executionId);
+          if (record && record.parentId === undefined) await this.forAccount(record.account).startQueued();
+        })(),
+      );
+    }
     if (status === 'Success') return;
     this.track(this.cancelChildren(executionId, `the parent execution ${executionId} ended ${status}`));
+  }
+
+  // ------------------------------------------------------------------------------------ queue
+
+  private get queueing(): boolean {
+    return Number.isFinite(this.options.maxConcurrentExecutions ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Whether a new top-level execution must wait: the queue is not empty, or every slot is taken. */
+  private async mustQueue(): Promise<boolean> {
+    const limit = this.options.maxConcurrentExecutions ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(limit)) return false;
+    if ((await this.queuedTopLevel(1)).length > 0) return true; // first come, first served
+    return (await this.runningTopLevel(limit)) >= limit;
+  }
+
+  /** Top-level executions of this account that hold a slot (Started, Running, Waiting), counted up to `upTo`. */
+  private async runningTopLevel(upTo: number): Promise<number> {
+    let n = 0;
+    for (const status of ['Started', 'Running', 'Waiting']) {
+      let after: { startedAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await this.store.listExecutions({ kind: 'template', status, account: this.account }, { limit: 100, ...(after ? { after } : {}) });
+        n += page.items.filter((e) => e.parentId === undefined).length;
+        if (n >= upTo || !page.next) break;
+        after = page.next;
+      }
+      if (n >= upTo) return n;
+    }
+    return n;
+  }
+
+  /** Queued top-level executions of this account, oldest first (at most `limit`). */
+  private async queuedTopLevel(limit: number): Promise<ExecutionRecord[]> {
+    const all: ExecutionRecord[] = [];
+    let after: { startedAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await this.store.listExecutions({ kind: 'template', status: QUEUED_STATUS, account: this.account }, { limit: 100, ...(after ? { after } : {}) });
+      all.push(...page.items.filter((e) => e.parentId === undefined));
+      if (!page.next) break;
+      after = page.next;
+    }
+    return all.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1)).slice(0, limit);
+  }
+
+  /**
+   * Starts queued executions of this account, oldest first, while slots are free. Runs one at a
+   * time per account (the calls are chained), so two endings never start the same slot twice here;
+   * another instance starting one first is harmless (the store hands each out once).
+   */
+  startQueued(): Promise<void> {
+    const run = async (): Promise<void> => {
+      const limit = this.options.maxConcurrentExecutions ?? Number.POSITIVE_INFINITY;
+      if (!Number.isFinite(limit)) return;
+      let running = await this.runningTopLevel(limit);
+      if (running >= limit) return;
+      for (const q of await this.queuedTopLevel(limit - running)) {
+        if (running >= limit) break;
+        if (await this.runner.startQueued(q.id)) running++;
+      }
+    };
+    const next = this.queueChain.then(run, run);
+    this.queueChain = next.catch((err: unknown) => this.log.error({ err }, 'starting queued executions failed'));
+    return next;
+  }
+
+  /** The queues of every account (at start: what a previous process left queued). */
+  async startAllQueued(): Promise<void> {
+    if (!this.queueing) return;
+    const accounts = new Set<string>();
+    let after: { startedAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await this.store.listExecutions({ kind: 'template', status: QUEUED_STATUS }, { limit: 500, ...(after ? { after } : {}) });
+      for (const e of page.items) accounts.add(e.account);
+      if (!page.next) break;
+      after = page.next;
+    }
+    for (const account of accounts) await this.forAccount(account).startQueued();
   }
 
   // -------------------------------------------------------------------------------- internals
@@ -1033,7 +1132,10 @@ export class OosExecutionService {
   }
 
   private async cancelTree(id: string, reason: string): Promise<void> {
-    await this.runner.signal(id, SignalTypes.Stop, { error: { Code: OosLifecycleErrorNames.Cancelled, Detail: reason } });
+    const error = { Code: OosLifecycleErrorNames.Cancelled, Detail: reason };
+    // a queued execution has not started: it ends here (no runner drives it to take a signal)
+    if ((await this.store.getExecution(id))?.status === QUEUED_STATUS && (await this.runner.endQueued(id, error))) return;
+    await this.runner.signal(id, SignalTypes.Stop, { error });
     await this.cancelChildren(id, reason);
   }
 
