@@ -453,16 +453,30 @@ export class DurableRunner {
     });
     if (!result.created) return result;
     if (plan.commit.resourceStatuses && plan.commit.resourceStatuses.length > 0) await this.store.putResourceStatuses(id, plan.commit.resourceStatuses);
-    d.status = plan.commit.status;
-    if (first.state.status === 'Running' && !this.closed) {
-      this.drivers.set(id, d);
-      this.scheduleDeadline(d);
-      this.apply(d, plan);
-    } else if (first.state.status !== 'Running') {
-      this.notifyFinished(d);
-    }
+    this.driveFrom(d, plan);
     this.log.info({ executionId: id, name: request.name, flow: request.flow.name }, 'execution started');
     return result;
+  }
+
+  /** After an execution's first step is committed: drive it here, or tell that it has already ended. */
+  private driveFrom(d: Driver, plan: Plan): void {
+    d.status = plan.commit.status;
+    if (d.state.status === 'Running' && !this.closed) {
+      this.drivers.set(d.id, d);
+      this.scheduleDeadline(d);
+      this.apply(d, plan);
+    } else if (d.state.status !== 'Running') {
+      this.notifyFinished(d);
+    }
+  }
+
+  /** A queued execution (one that has not started), with its flow; undefined when it is not (any more). */
+  private async queued(id: string): Promise<{ record: ExecutionRecord; flow: CompiledFlow; hooks: ExecutionHooks | undefined } | undefined> {
+    const record = await this.store.getExecution(id);
+    if (!record || record.status !== QUEUED_STATUS || record.state !== undefined) return undefined;
+    const hooks = this.hooks.get(record.kind);
+    const flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
+    return { record, flow, hooks };
   }
 
   /**
@@ -477,10 +491,9 @@ export class DurableRunner {
   }
 
   private async startQueuedNow(id: string): Promise<boolean> {
-    const record = await this.store.getExecution(id);
-    if (!record || record.status !== QUEUED_STATUS || record.state !== undefined) return false;
-    const hooks = this.hooks.get(record.kind);
-    const flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
+    const q = await this.queued(id);
+    if (!q) return false;
+    const { record, flow, hooks } = q;
     const now = this.clock.now();
     const first = start({
       flow,
@@ -496,14 +509,7 @@ export class DurableRunner {
     const plan = this.plan(d, undefined, first, now);
     plan.commit.state = first.state;
     if (!(await this.store.startQueued(id, plan.commit, now + this.leaseMs))) return false;
-    d.status = plan.commit.status;
-    if (first.state.status === 'Running' && !this.closed) {
-      this.drivers.set(id, d);
-      this.scheduleDeadline(d);
-      this.apply(d, plan);
-    } else if (first.state.status !== 'Running') {
-      this.notifyFinished(d);
-    }
+    this.driveFrom(d, plan);
     this.log.info({ executionId: id, name: record.name }, 'queued execution started');
     return true;
   }
@@ -517,10 +523,9 @@ export class DurableRunner {
     this.assertOpen();
     return this.busyWhile(
       (async () => {
-        const record = await this.store.getExecution(id);
-        if (!record || record.status !== QUEUED_STATUS || record.state !== undefined) return false;
-        const hooks = this.hooks.get(record.kind);
-        const flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
+        const q = await this.queued(id);
+        if (!q) return false;
+        const { record, flow, hooks } = q;
         const now = this.clock.now();
         const state = start({ flow, input: {}, executionName: record.name, now, timeoutMs: STANDARD_EXECUTION_TIMEOUT_MS }).state;
         const stopped: ExecutionState = { ...state, status: 'Stopped', stoppedAt: now, error };

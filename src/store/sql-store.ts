@@ -493,15 +493,38 @@ export class SqlExecutionStore implements ExecutionStore {
   }
 
   async commitStep(executionId: string, s: StepCommit): Promise<void> {
-    const finished = isFinishedStatus(s.status);
-    // Only the columns that change are SET: SQLite rewrites the index entries of every column it
-    // assigns, changed or not, and an unchanged status or lease dirtied four index pages per step.
     // On SQLite the status goes by a second UPDATE that matches nothing when it is unchanged;
     // PostgreSQL compares the values itself (an unchanged indexed column keeps the update HOT) and
     // would pay a round trip for the second statement.
+    const step = this.stepStatement(executionId, s, !this.statusApart);
+    await this.db.transaction((c) => this.writeStep(c, executionId, s, step, !this.statusApart));
+  }
+
+  async startQueued(executionId: string, s: StepCommit, leaseExpiresAt: number): Promise<boolean> {
+    // the first step sets the status (Queued no more) together with the state
+    const step = this.stepStatement(executionId, s, true);
+    return this.db.transaction(async (c) => {
+      const taken = await c.run(`UPDATE executions SET active = ${ACTIVE}, lease_owner = ?, lease_expires = ? WHERE id = ? AND active = ${QUEUED}`, [
+        s.leaseOwner,
+        leaseExpiresAt,
+        executionId,
+      ]);
+      if (taken !== 1) return false;
+      await this.writeStep(c, executionId, s, step, true);
+      return true;
+    });
+  }
+
+  /**
+   * The executions UPDATE of a step (fenced by the lease) and its parameters. Only the columns
+   * that change are SET: SQLite rewrites the index entries of every column it assigns, changed or
+   * not, and an unchanged status or lease dirtied four index pages per step.
+   */
+  private stepStatement(executionId: string, s: StepCommit, withStatus: boolean): { sql: string; params: SqlValue[]; finished: boolean } {
+    const finished = isFinishedStatus(s.status);
     const params: SqlValue[] = [s.now];
     let shape = 0;
-    if (!this.statusApart) {
+    if (withStatus) {
       shape |= STEP_STATUS;
       params.push(s.status);
     }
@@ -523,38 +546,7 @@ export class SqlExecutionStore implements ExecutionStore {
     }
     if (finished) shape |= STEP_FINISHED;
     params.push(executionId, s.leaseOwner);
-    const update = (STEP_UPDATES[shape] ??= stepUpdate(shape));
-    await this.db.transaction((c) => this.writeStep(c, executionId, s, update, params, finished));
-  }
-
-  async startQueued(executionId: string, s: StepCommit, leaseExpiresAt: number): Promise<boolean> {
-    return this.db.transaction(async (c) => {
-      const taken = await c.run(`UPDATE executions SET active = ${ACTIVE}, lease_owner = ?, lease_expires = ? WHERE id = ? AND active = ${QUEUED}`, [
-        s.leaseOwner,
-        leaseExpiresAt,
-        executionId,
-      ]);
-      if (taken !== 1) return false;
-      const finished = isFinishedStatus(s.status);
-      const params: SqlValue[] = [s.now, s.status, json(s.state ?? null)];
-      let shape = STEP_STATUS | STEP_STATE;
-      if (s.output !== undefined) {
-        shape |= STEP_OUTPUT;
-        params.push(json(s.output));
-      }
-      if (s.error !== undefined) {
-        shape |= STEP_ERROR;
-        params.push(json(s.error));
-      }
-      if (s.stoppedAt !== undefined) {
-        shape |= STEP_STOPPED_AT;
-        params.push(s.stoppedAt);
-      }
-      if (finished) shape |= STEP_FINISHED;
-      params.push(executionId, s.leaseOwner);
-      await this.writeStep(c, executionId, s, (STEP_UPDATES[shape] ??= stepUpdate(shape)), params, finished, true);
-      return true;
-    });
+    return { sql: (STEP_UPDATES[shape] ??= stepUpdate(shape)), params, finished };
   }
 
   async finishQueued(executionId: string, end: { status: string; error?: ErrorInfo; now: number }): Promise<boolean> {
@@ -565,11 +557,12 @@ export class SqlExecutionStore implements ExecutionStore {
     return changed === 1;
   }
 
-  /** A step's writes inside a transaction; `update` is the executions UPDATE (fenced by the lease). */
-  private async writeStep(c: SqlConn, executionId: string, s: StepCommit, update: string, params: SqlValue[], finished: boolean, statusSet = false): Promise<void> {
-    const changed = await c.run(update, params);
+  /** A step's writes inside a transaction (`statusSet`: the executions UPDATE already wrote the status). */
+  private async writeStep(c: SqlConn, executionId: string, s: StepCommit, step: { sql: string; params: SqlValue[]; finished: boolean }, statusSet: boolean): Promise<void> {
+    const finished = step.finished;
+    const changed = await c.run(step.sql, step.params);
     if (changed !== 1) throw new LeaseLostError(executionId, s.leaseOwner);
-    if (this.statusApart && !statusSet) await c.run('UPDATE executions SET status = ? WHERE id = ? AND status <> ?', [s.status, executionId, s.status]);
+    if (!statusSet) await c.run('UPDATE executions SET status = ? WHERE id = ? AND status <> ?', [s.status, executionId, s.status]);
     await insertMany(c, 'events', EVENT_COLUMNS, (s.events ?? []).map((e) => eventRow(executionId, e)));
     await insertMany(c, 'tasks', TASK_COLUMNS, (s.newTasks ?? []).map((t) => taskRow(executionId, t)));
     for (const u of s.taskUpdates ?? []) {
