@@ -86,16 +86,21 @@ export class ManualClock implements Clock {
         reject(abortReason(signal));
         return;
       }
-      const entry: PendingSleep = { at: this.current + Math.max(0, ms), seq: this.seq++, resolve: () => resolve() };
-      this.pending.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.pending = this.pending.filter((p) => p !== entry);
-          reject(abortReason(signal));
+      const onAbort = (): void => {
+        this.pending = this.pending.filter((p) => p !== entry);
+        if (signal) reject(abortReason(signal));
+      };
+      // a sleep that comes due lets go of the signal (callers sleep on one signal again and again)
+      const entry: PendingSleep = {
+        at: this.current + Math.max(0, ms),
+        seq: this.seq++,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
         },
-        { once: true },
-      );
+      };
+      this.pending.push(entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

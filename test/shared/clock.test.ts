@@ -1,4 +1,5 @@
 import { describe, expect, it, vi, afterEach } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { ManualClock, MAX_TIMER_MS, systemClock } from '../../src/shared/clock.js';
 
 afterEach(() => {
@@ -36,5 +37,21 @@ describe('ManualClock', () => {
     await clock.advance(10);
     expect(order).toEqual([10, 30]);
     expect(clock.now()).toBe(30);
+  });
+
+  it('a sleep that comes due lets go of its signal: sleeping on one signal again and again adds no listeners', async () => {
+    const clock = new ManualClock(0);
+    const controller = new AbortController();
+    const signal = controller.signal;
+    for (let i = 0; i < 20; i++) {
+      const slept = clock.sleep(5, signal);
+      await clock.advance(5);
+      await slept;
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    }
+    // an abort still rejects a pending sleep
+    const pending = clock.sleep(5, signal);
+    controller.abort(new Error('stop'));
+    await expect(pending).rejects.toThrow('stop');
   });
 });
