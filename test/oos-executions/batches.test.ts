@@ -56,6 +56,11 @@ describe('Batch mode', () => {
     expect(await waitingItems(id)).toEqual([
       expect.objectContaining({ TaskName: 'runCommand', LoopItem: '', StatusMessage: 'batch 2 of 4 waits: NotifyExecution Approve to run it, Reject to cancel' }),
     ]);
+    // the items not started yet are Pending, without a StartDate
+    const pending = (await oos(node.app, 'ListTaskExecutions', { ExecutionId: id, IncludeChildTaskExecution: true, Status: 'Pending', SortOrder: 'Ascending' })).body
+      .TaskExecutions as { LoopItem: string; StartDate: string; ParentTaskExecutionId: string }[];
+    expect(pending.map((t) => t.LoopItem)).toEqual(['i-001', 'i-002', 'i-003', 'i-004', 'i-005']);
+    expect(pending.every((t) => t.StartDate === '' && t.ParentTaskExecutionId !== '')).toBe(true);
     // ExecuteTask is not how a batch goes on (Automatic mode); Approve is
     expect((await notify(id, { NotifyType: 'ExecuteTask', TaskName: 'runCommand' })).body.Code).toBe('ExecutionNotifyFailed');
     expect((await notify(id, { NotifyType: 'Approve' })).status).toBe(200);
@@ -194,7 +199,7 @@ describe('batch pauses are kept in the loop, not in its items', () => {
       ),
     );
     expect((await execution(id))['Status']).toBe('Waiting');
-    expect(await apiCalls(id)).toEqual(['0:Success', '1:Success']);
+    expect(await apiCalls(id)).toEqual(['0:Success', '1:Success', '9:Pending', '2:Pending']);
     await notify(id, { NotifyType: 'Approve', TaskName: 'each' });
     await node.settle();
     // item 9 fails while its Properties are resolved; item 2 still runs (MaxErrors 5)

@@ -6,7 +6,8 @@
  * task has one child task execution per item.
  */
 import type { CompiledTemplate } from '../../oos/index.js';
-import { loopKey, outputKey } from '../../oos/index.js';
+import { LOOP_ITEM_KEY, loopKey, outputKey } from '../../oos/index.js';
+import { isFinishedStatus } from '../store.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { Json, JsonObject } from '../../shared/json.js';
 import type { ExecutionRecord, HistoryRecord, ResourceStatusRecord, TaskRecord } from '../store.js';
@@ -312,6 +313,22 @@ export function deriveTaskExecutions(
       te.extra['Approvers'] = approvers;
     }
   }
+  // the items of a running loop that have not started yet: Pending
+  const root = execution.state?.root;
+  if (root?.kids && root.items && !isFinishedStatus(execution.status)) {
+    const loopName = nodeName(template, root);
+    const parent = latest.get(loopName);
+    if (parent && (parent.status === 'Running' || parent.status === 'Waiting')) {
+      for (let i = root.nextItem ?? 0; i < root.items.length; i++) {
+        if (items.has(`${loopName}#${i}`)) continue;
+        const child = newTask(loopName, parent.update, 'Pending', [i], parent, i);
+        const item = root.items[i];
+        child.loopItem = isJsonObject(item) && Object.hasOwn(item, LOOP_ITEM_KEY) ? (item[LOOP_ITEM_KEY] as Json) : (item ?? null);
+        child.message = root.stopped ? 'not started: the loop stopped past MaxErrors' : 'waiting for its turn';
+        items.set(`${loopName}#${i}`, child);
+      }
+    }
+  }
   // loops waiting before a batch
   if (execution.status !== 'Success' && execution.status !== 'Failed' && execution.status !== 'Cancelled') {
     for (const loop of pausedLoops(execution.state, (frame) => nodeName(template, frame))) {
@@ -338,7 +355,7 @@ export function taskExecutionView(te: TaskExecution, executionId: string, templa
     Status: te.status,
     StatusMessage: te.message,
     CreateDate: iso(te.start),
-    StartDate: iso(te.start),
+    StartDate: te.status === 'Pending' ? '' : iso(te.start),
     EndDate: te.end !== undefined ? iso(te.end) : '',
     UpdateDate: iso(te.update),
     Properties: JSON.stringify(te.properties ?? {}),
