@@ -15,9 +15,9 @@
  * `--trials`/`--ms` override every selected scenario's defaults (fan-out and memory-parked do a
  * fixed amount of work per trial and ignore `--ms`). `--cpu-prof` runs both servers of http-sync
  * under `--cpu-prof`, profiles to bench/results/profiles/ (summarize one with
- * `npx tsx bench/profile-top.ts <file>`). The http-sync servers load flowrun's code from dist/
- * (the scenario runs `npm run build` first), or with `--source` from the TypeScript sources
- * through tsx.
+ * `npx tsx bench/profile-top.ts <file>`). The http-sync and scale-out servers load flowrun's code
+ * from dist/ (those scenarios run `npm run build` first), or with `--source` from the TypeScript
+ * sources through tsx.
  */
 import { scaleOut } from './scenarios/scale-out.js';
 import { durable } from './scenarios/durable.js';
@@ -113,6 +113,6 @@ const dir = join('bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `bench-${date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-const httpCode = selected.includes(httpSync) ? `; http-sync servers ran flowrun's code from ${code === 'dist' ? 'dist/ (compiled)' : 'src/ (tsx)'}` : '';
+const httpCode = selected.includes(httpSync) || selected.includes(scaleOut) ? `; http-sync/scale-out servers ran flowrun's code from ${code === 'dist' ? 'dist/ (compiled)' : 'src/ (tsx)'}` : '';
 console.log(`\n${machine.cpus} × ${machine.cpuModel}, Node ${process.version}; servers logged at '${logLevel}'${httpCode}; took ${Math.round(seconds)} s`);
 console.log(`raw figures: ${file}`);

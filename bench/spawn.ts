@@ -3,7 +3,7 @@
  * line, and stops it (SIGTERM, then SIGKILL after a grace period). Only this process's own
  * children are ever signalled, by pid.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { READY_MARK } from './servers/announce.js';
@@ -29,16 +29,9 @@ export async function spawnChild(script: string, options: SpawnOptions = {}): Pr
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...options.env },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const { stop } = stopper(child);
   const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const lines = rl[Symbol.asyncIterator]();
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -76,4 +69,32 @@ function parseReady(text: string): ReadyLine | undefined {
   } catch {
     return undefined;
   }
+}
+
+let built = false;
+
+/**
+ * `npm run build`, once per benchmark run: compiles src/ into dist/ so the servers that load
+ * dist/ never run a stale build (http-sync and scale-out share it).
+ */
+export function buildDist(log: (message: string) => void): void {
+  if (built) return;
+  const started = performance.now();
+  const r = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed (status ${r.status}):\n${r.stdout}${r.stderr}`);
+  built = true;
+  log(`  built dist/ (npm run build) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Stops a child process: SIGTERM, then SIGKILL after 10 s; resolves once it has exited. */
+export function stopper(child: ChildProcess): { stop: () => Promise<void> } {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { stop };
 }

@@ -7,12 +7,11 @@
  * Both servers load flowrun's code the same way: from dist/ by default (built here first with
  * `npm run build`, as `flowrun serve` runs when installed), or from src/ through tsx.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { CHAIN_FLOW_NAME, CHAIN_INPUT } from '../flows.js';
-import { spawnChild } from '../spawn.js';
+import { buildDist, spawnChild } from '../spawn.js';
 import type { Child } from '../spawn.js';
 import { percentile, summarize } from '../stats.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.js';
@@ -107,19 +106,11 @@ function cpuFigures(ours: LoadResult[], theirs: LoadResult[]): Record<string, nu
   };
 }
 
-/** `npm run build`: compiles src/ into dist/ (so the servers never run a stale build). */
-function build(log: (message: string) => void): void {
-  const started = performance.now();
-  const r = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm run build failed (status ${r.status}):\n${r.stdout}${r.stderr}`);
-  log(`  built dist/ (npm run build) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
-
 export const httpSync: Scenario = {
   name: 'http-sync',
   defaults: { trials: 5, ms: 5000 },
   async run(options: ScenarioOptions): Promise<ScenarioResult[]> {
-    if (options.code === 'dist') build(options.log);
+    if (options.code === 'dist') buildDist(options.log);
     const env = { BENCH_LOG_LEVEL: options.logLevel, BENCH_CODE: options.code };
     // With --cpu-prof both servers are profiled (the echo's profile is the reference to compare
     // with), each into its own folder: every thread writes a profile (the main thread's is

@@ -397,24 +397,22 @@ export class DurableRunner {
     const now = this.clock.now();
     const id = request.id ?? newUuid();
     const kind = request.kind ?? 'flow';
-    if (request.queued) {
-      return this.store.createExecution({
-        id,
-        kind,
-        ...(request.account !== undefined ? { account: request.account } : {}),
-        definitionName: request.definitionName ?? request.flow.name,
-        definitionVersion: request.definitionVersion,
-        name: request.name,
-        status: QUEUED_STATUS,
-        input: request.input,
-        startedAt: now,
-        ...(request.parentId !== undefined ? { parentId: request.parentId } : {}),
-        ...(request.mode !== undefined ? { mode: request.mode } : {}),
-        ...(request.tags !== undefined ? { tags: request.tags } : {}),
-        ...(request.clientToken !== undefined ? { clientToken: request.clientToken } : {}),
-        queued: true,
-      });
-    }
+    // what the stored execution says of itself, whether it starts now or waits in the queue
+    const identity = {
+      id,
+      kind,
+      ...(request.account !== undefined ? { account: request.account } : {}),
+      definitionName: request.definitionName ?? request.flow.name,
+      definitionVersion: request.definitionVersion,
+      name: request.name,
+      input: request.input,
+      startedAt: now,
+      ...(request.parentId !== undefined ? { parentId: request.parentId } : {}),
+      ...(request.mode !== undefined ? { mode: request.mode } : {}),
+      ...(request.tags !== undefined ? { tags: request.tags } : {}),
+      ...(request.clientToken !== undefined ? { clientToken: request.clientToken } : {}),
+    };
+    if (request.queued) return this.store.createExecution({ ...identity, status: QUEUED_STATUS, queued: true });
     const first = start({
       flow: request.flow,
       input: request.input,
@@ -428,23 +426,12 @@ export class DurableRunner {
     const d = new Driver(id, request.flow, first.state, meta, this.hooks.get(kind));
     const plan = this.plan(d, undefined, first, now);
     const result = await this.store.createExecution({
-      id,
-      kind,
-      ...(request.account !== undefined ? { account: request.account } : {}),
-      definitionName: request.definitionName ?? request.flow.name,
-      definitionVersion: request.definitionVersion,
-      name: request.name,
+      ...identity,
       status: plan.commit.status,
-      input: request.input,
       ...(plan.commit.output !== undefined ? { output: plan.commit.output } : {}),
       ...(plan.commit.error !== undefined ? { error: plan.commit.error } : {}),
       ...(plan.commit.stoppedAt !== undefined ? { stoppedAt: plan.commit.stoppedAt } : {}),
       state: first.state,
-      startedAt: now,
-      ...(request.parentId !== undefined ? { parentId: request.parentId } : {}),
-      ...(request.mode !== undefined ? { mode: request.mode } : {}),
-      ...(request.tags !== undefined ? { tags: request.tags } : {}),
-      ...(request.clientToken !== undefined ? { clientToken: request.clientToken } : {}),
       leaseOwner: this.owner,
       leaseExpiresAt: now + this.leaseMs,
       events: plan.commit.events ?? [],
