@@ -34,6 +34,20 @@ const start = async (rateControl: object, extra: Record<string, unknown> = {}): 
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.Execution.ExecutionId as string;
 };
+/** Stops this process and starts another on the same database, which resumes what was left (`between` runs in between). */
+async function restart(between?: () => void): Promise<void> {
+  await node.stop();
+  between?.();
+  node = await startNode();
+  await node.runner.recover();
+  await node.settle();
+}
+/** A restart, the commands the stopped process held answering in between. */
+const restartReleasingCommands = (): Promise<void> =>
+  restart(() => {
+    commands.hold = false;
+    commands.release();
+  });
 const execution = async (id: string): Promise<Record<string, unknown>> => (await oos(node.app, 'ListExecutions', { ExecutionId: id })).body.Executions[0];
 const notify = (id: string, body: Record<string, unknown>) => oos(node.app, 'NotifyExecution', { ExecutionId: id, ...body });
 const called = (): string[] => commands.calls.map((c) => c.instance.ResourceId);
@@ -114,22 +128,14 @@ describe('Batch mode', () => {
     const id = await start({ Mode: 'Batch', Batch: [1, 5], ConcurrencyInBatches: [1, 1], BatchPauseOption: 'FirstBatchPause' });
     await node.settle();
     expect(called()).toEqual(['i-000']);
-    await node.stop();
-    node = await startNode();
-    await node.runner.recover();
-    await node.settle();
+    await restart();
     expect((await execution(id))['Status']).toBe('Waiting');
     commands.hold = true;
     await notify(id, { NotifyType: 'Approve' });
     await node.settle();
     expect(called()).toEqual(['i-000', 'i-001']);
     // restart while the released batch runs (concurrency 1): its later items are not held again
-    await node.stop();
-    commands.hold = false;
-    commands.release();
-    node = await startNode();
-    await node.runner.recover();
-    await node.settle();
+    await restartReleasingCommands();
     expect((await execution(id))['Status']).toBe('Success');
     expect(new Set(called())).toEqual(new Set(['i-000', 'i-001', 'i-002', 'i-003', 'i-004', 'i-005']));
   });
@@ -287,12 +293,7 @@ describe('a released loop across a restart', () => {
     expect((await notify(id, { NotifyType: 'ExecuteTask', TaskName: 'runCommand' })).status).toBe(200);
     await node.settle();
     expect(called()).toEqual(['i-000']);
-    await node.stop();
-    commands.hold = false;
-    commands.release();
-    node = await startNode();
-    await node.runner.recover();
-    await node.settle();
+    await restartReleasingCommands();
     expect(await waitingItems(id)).toEqual([]);
     expect(new Set(called())).toEqual(new Set(['i-000', 'i-001', 'i-002', 'i-003', 'i-004', 'i-005']));
     expect((await execution(id))['Status']).toBe('Success');
