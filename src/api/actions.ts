@@ -269,7 +269,10 @@ const VALIDATORS = Object.fromEntries(ACTION_NAMES.map((a) => [a, ajv.compile(SP
  */
 export function validateParams<A extends ActionName>(action: A, raw: Record<string, unknown>): ActionParams[A] {
   const data: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) if (value !== '' && value !== null && value !== undefined) data[key] = value;
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    if (value !== '' && value !== null && value !== undefined) data[key] = value;
+  }
   const validate = VALIDATORS[action] as ValidateFunction<ActionParams[A]>;
   if (validate(data)) return data;
   const errors: ErrorObject[] = validate.errors ?? [];

@@ -126,11 +126,28 @@ function sendJson(req: Request, res: Response, status: number, body: object): vo
     res.status(status).json(body);
     return;
   }
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+function sendJsonText(res: Response, status: number, text: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', JSON_CONTENT_TYPE);
   res.setHeader('Content-Length', String(Buffer.byteLength(text, 'utf8')));
   res.end(text, 'utf8');
+}
+
+/**
+ * Answers a success: `{RequestId, ...result}` as JSON. Other than for GET and HEAD the text is
+ * written without making that object: the RequestId member (a UUID: nothing to escape) joined to
+ * the result's own JSON text, the same bytes.
+ */
+function sendSuccess(req: Request, res: Response, requestId: string, result: Record<string, unknown>): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || Object.hasOwn(result, 'RequestId')) {
+    sendJson(req, res, 200, { RequestId: requestId, ...result });
+    return;
+  }
+  const rest = JSON.stringify(result);
+  sendJsonText(res, 200, rest.length === 2 ? `{"RequestId":"${requestId}"}` : `{"RequestId":"${requestId}",${rest.slice(1)}`);
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -208,7 +225,7 @@ export function createApp(deps: AppDeps): Express {
       const caller = verified ? verified.accessKeyId : callerOf(params, req.headers);
       const oos = verified && deps.tenants ? ((await deps.tenants(verified.accountId)).oos ?? deps.oos) : deps.oos;
       const result = await runOosAction(action, validateOosParams(action, params), { oos, caller, note: state.note });
-      sendJson(req, res, 200, { RequestId: state.requestId, ...result });
+      sendSuccess(req, res, state.requestId, result);
       return;
     }
     if (version !== API_VERSION && (style === 'rpc' || (version !== undefined && version !== ''))) {
@@ -228,11 +245,12 @@ export function createApp(deps: AppDeps): Express {
       clientGone = true;
       controller.abort(new FlowrunError(ErrorNames.Cancelled, 'the client closed the connection'));
     };
-    res.once('close', onClose);
+    // 'close' comes once: a plain listener, removed below, does what `once` would without its wrapper
+    res.on('close', onClose);
     try {
       const result = await runAction(action, typed, { service: services.service, standard: services.standard, controller, note: state.note });
       if (clientGone) return; // nobody is listening
-      sendJson(req, res, 200, { RequestId: state.requestId, ...result });
+      sendSuccess(req, res, state.requestId, result);
     } finally {
       res.off('close', onClose);
     }

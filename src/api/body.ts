@@ -19,6 +19,7 @@ export type BodyKind = 'json' | 'form';
 export function mediaTypeOf(req: IncomingMessage): string | undefined {
   const header = req.headers['content-type'];
   if (header === undefined) return undefined;
+  if (header === JSON_MEDIA_TYPE) return header; // the usual one, already in its plain form
   const semicolon = header.indexOf(';');
   const type = (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
   return type === '' ? undefined : type;

@@ -332,8 +332,6 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     ...(authenticate ? { authenticate } : {}),
     ...(config.hostId !== undefined ? { hostId: config.hostId } : {}),
   });
-  const server = createServer(app);
-  answerClientErrors(server);
   // responses in flight, so shutdown can ask their connections to close once they are sent
   const responses = new Set<ServerResponse>();
   let shuttingDown = false;
@@ -341,7 +339,10 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
   function forgetResponse(this: ServerResponse): void {
     responses.delete(this);
   }
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  // One 'request' listener (each further one costs every request a copy of the listener list):
+  // the app, then the bookkeeping of the response.
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    app(req, res);
     if (shuttingDown) {
       if (!res.headersSent) res.setHeader('connection', 'close');
       return;
@@ -349,6 +350,7 @@ export async function startServer(config: ServerConfig = {}): Promise<RunningSer
     responses.add(res);
     res.on('close', forgetResponse);
   });
+  answerClientErrors(server);
   const host = config.host ?? DEFAULT_HOST;
   try {
     await new Promise<void>((resolveListen, reject) => {

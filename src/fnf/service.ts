@@ -20,7 +20,7 @@ import { isAborted, LazyAbortController } from '../shared/abort.js';
 import type { Clock } from '../shared/clock.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
 import { HistoryLog } from '../interpreter/history-log.js';
-import { newUuid } from '../shared/ids.js';
+import { newUuid, newUuidPair } from '../shared/ids.js';
 import { isJsonObject, jsonTypeName } from '../shared/json.js';
 import type { JsonObject } from '../shared/json.js';
 import { EXPRESS_EXECUTION_TIMEOUT_MS, MAX_STATE_IO_BYTES, NAME_PATTERN } from '../shared/limits.js';
@@ -124,15 +124,22 @@ export interface ServiceStats {
 }
 
 const EXECUTION_STATUSES: readonly ExecutionStatusName[] = ['Running', 'Succeeded', 'Failed', 'TimedOut', 'Stopped'];
-/** Epoch ms → ISO-8601; remembers the last conversion (StartedTime and StoppedTime often share it). */
-let lastIsoMs = Number.NaN;
-let lastIso = '';
+/**
+ * Epoch ms → ISO-8601, as `new Date(ms).toISOString()`. Remembers the text of the last second
+ * converted ("2026-01-01T00:00:00."): within it, only the milliseconds are written.
+ */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+const MS_TEXT = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}Z`);
 const iso = (ms: number): string => {
-  if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
-    lastIsoMs = ms;
+  const t = Math.trunc(ms); // as Date does
+  const second = Math.floor(t / 1000);
+  if (second !== isoSecond) {
+    const text = new Date(t).toISOString(); // throws RangeError for an invalid time, as before
+    isoPrefix = text.slice(0, -4);
+    isoSecond = second;
   }
-  return lastIso;
+  return isoPrefix + (MS_TEXT[t - second * 1000] as string);
 };
 
 /**
@@ -482,7 +489,7 @@ export class FlowService {
         reason: `${this.maxConcurrentExecutions} executions are running and ${this.maxQueuedExecutions} are waiting.`,
       });
     }
-    const name = flatString(`${p.ExecutionName ?? newUuid()}:${newUuid()}`);
+    const name = p.ExecutionName === undefined ? newUuidPair() : flatString(`${p.ExecutionName}:${newUuid()}`);
     // One controller per execution, aborted by abortAll or by the caller: the caller's own, or one
     // linked to the caller's signal with a listener (cheaper than AbortSignal.any; the reason is
     // the same — the first abort's).
@@ -566,15 +573,22 @@ export class FlowService {
   ): Promise<SyncExecutionView> {
     const keep = this.window.capacity > 0;
     const history = keep && this.keepHistory;
+    // Every field the record will get, from the start (in one literal, no spread): adding one
+    // later changes its shape while it lives in the window.
     const entry = keep
       ? this.window.add({
+          seq: 0,
           name,
           flowName: record.Name,
           definition: record.Definition,
           input: inputText,
           status: 'Running',
           startedAt: this.clock.now(),
-          ...(history ? { history: new HistoryLog() } : {}),
+          stoppedAt: undefined,
+          output: undefined,
+          error: undefined,
+          history: history ? new HistoryLog() : undefined,
+          waiters: undefined,
         })
       : undefined;
     try {
@@ -614,7 +628,7 @@ export class FlowService {
     } finally {
       if (entry?.waiters) {
         for (const w of entry.waiters) w();
-        delete entry.waiters;
+        entry.waiters = undefined;
       }
     }
   }

@@ -17,41 +17,62 @@ export interface WindowListOptions {
   startedTo?: number;
 }
 
+/**
+ * The records sit in a ring, oldest to newest: adding one is a single store (no hash table to
+ * update for every execution), and the rare reads by name scan it. Execution names are unique
+ * (the service ends each with a UUID).
+ */
 export class ExecutionWindow {
-  private readonly byName = new Map<string, ExecutionRecord>();
+  /** `count` records from `start` on (wrapping around), oldest first. */
+  private ring: (ExecutionRecord | undefined)[] = [];
+  private start = 0;
+  private count = 0;
   private seq = 0;
 
   constructor(readonly capacity: number) {}
 
   get size(): number {
-    return this.byName.size;
+    return this.count;
   }
 
   /** Records a new execution (evicting the oldest when full). `record` becomes the entry (not copied). */
-  add(record: Omit<ExecutionRecord, 'seq'>): ExecutionRecord {
+  add(record: Omit<ExecutionRecord, 'seq'> & { seq?: number }): ExecutionRecord {
     const entry = record as ExecutionRecord;
     entry.seq = ++this.seq;
-    if (this.capacity <= 0) return entry;
-    while (this.byName.size >= this.capacity) {
-      const oldest = this.byName.keys().next();
-      if (oldest.done) break;
-      this.byName.delete(oldest.value);
+    const capacity = this.capacity;
+    if (capacity <= 0) return entry;
+    if (this.count < capacity) {
+      const at = this.start + this.count;
+      if (at < capacity) this.ring[at] = entry;
+      else this.ring[at - capacity] = entry;
+      this.count++;
+    } else {
+      // full: the newest takes the oldest one's place
+      this.ring[this.start] = entry;
+      this.start = this.start + 1 === capacity ? 0 : this.start + 1;
     }
-    this.byName.set(entry.name, entry);
     return entry;
   }
 
+  /** The record at position `i` (0: the oldest). */
+  private at(i: number): ExecutionRecord {
+    const j = this.start + i;
+    return this.ring[j < this.capacity ? j : j - this.capacity] as ExecutionRecord;
+  }
+
   get(flowName: string, name: string): ExecutionRecord | undefined {
-    const r = this.byName.get(name);
-    return r && r.flowName === flowName ? r : undefined;
+    for (let i = this.count - 1; i >= 0; i--) {
+      const r = this.at(i);
+      if (r.name === name) return r.flowName === flowName ? r : undefined;
+    }
+    return undefined;
   }
 
   /** Matching executions of one flow, newest first; `more` says whether another page exists. */
   list(options: WindowListOptions): { items: ExecutionRecord[]; more: boolean } {
-    const all = [...this.byName.values()];
     const items: ExecutionRecord[] = [];
-    for (let i = all.length - 1; i >= 0; i--) {
-      const r = all[i] as ExecutionRecord;
+    for (let i = this.count - 1; i >= 0; i--) {
+      const r = this.at(i);
       if (r.flowName !== options.flowName) continue;
       if (options.beforeSeq !== undefined && r.seq >= options.beforeSeq) continue;
       if (options.status !== undefined && r.status !== options.status) continue;
@@ -66,6 +87,13 @@ export class ExecutionWindow {
 
   /** Forgets the executions of a flow (DeleteFlow). */
   forgetFlow(flowName: string): void {
-    for (const [name, r] of this.byName) if (r.flowName === flowName) this.byName.delete(name);
+    const kept: ExecutionRecord[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const r = this.at(i);
+      if (r.flowName !== flowName) kept.push(r);
+    }
+    this.ring = kept;
+    this.start = 0;
+    this.count = kept.length;
   }
 }

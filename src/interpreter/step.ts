@@ -49,6 +49,14 @@ interface Ctx {
 
 const NO_PATH: readonly number[] = [];
 
+/** The path of child `i` of the frame at `path` (a literal for a child of the root: no spread). */
+function childPath(path: readonly number[], i: number): number[] {
+  if (path.length === 0) return [i];
+  const p = path.slice();
+  p.push(i);
+  return p;
+}
+
 function emit(x: Ctx, type: HistoryEventType, step?: string, path?: readonly number[], detail?: JsonObject): void {
   const id = ++x.state.eventCount;
   if (!x.keep) return;
@@ -109,10 +117,100 @@ function checkObject(value: Json, what: string, stateName: string): JsonObject {
   return value;
 }
 
+/**
+ * A frame with every field a step sets on its way through a Task laid out at once (undefined until
+ * used, which JSON leaves out): adding them one by one moved each frame through five hidden classes,
+ * and the stores stayed generic ICs (a Map makes a frame per item).
+ */
+/**
+ * Like {@link checkObject}, for a Map's output (every item's result in one object): the size is
+ * first bounded by {@link tightJsonBound}, exact for ASCII text and integers, so the output of 1,000
+ * small results (~40 KB, where jsonFitsIn's cheap bound passes 64 KiB) is not turned into JSON text
+ * just to be measured (~0.2 ms per Map of the fan-out benchmark). Task results keep jsonFitsIn:
+ * for one small object its bound is enough and cheaper.
+ */
+function checkMapOutput(value: Json, what: string, stateName: string): JsonObject {
+  if (isJsonObject(value) && tightJsonBound(value, MAX_STATE_IO_BYTES, 0) <= MAX_STATE_IO_BYTES) return value;
+  return checkObject(value, what, stateName);
+}
+
+/** Powers of ten, for the digits of an integer. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+
+/**
+ * An upper bound of the UTF-8 size of the JSON text of `value` (plus `acc`), giving up (returning
+ * a number > `limit`) once past `limit`. Exact for integers and for strings of printable ASCII (up
+ * to 256 units, scanned; any other unit counts 6 bytes, the longest escape), within a byte per
+ * array or object (a separator counted for each member); other numbers count 24 bytes (the
+ * longest a double prints). Checked against JSON.stringify on random values.
+ */
+function tightJsonBound(value: Json, limit: number, acc: number): number {
+  if (acc > limit) return acc;
+  switch (typeof value) {
+    case 'string':
+      return acc + stringBound(value);
+    case 'number': {
+      if (!Number.isSafeInteger(value)) return acc + 24;
+      let a = value;
+      let d = 1;
+      if (a < 0) {
+        a = -a;
+        d = 2;
+      }
+      for (let k = 1; k < 16 && a >= (POW10[k] as number); k++) d++;
+      return acc + d;
+    }
+    case 'boolean':
+      return acc + 5;
+    case 'object': {
+      if (value === null) return acc + 4;
+      let total = acc + 2;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          total = tightJsonBound(value[i] as Json, limit, total + 1);
+          if (total > limit) return total;
+        }
+        return total;
+      }
+      for (const key in value) {
+        const v = value[key];
+        if (v === undefined) continue;
+        total = tightJsonBound(v, limit, total + 2 + stringBound(key));
+        if (total > limit) return total;
+      }
+      return total;
+    }
+    default:
+      return acc + 4; // as null (in an array; a member of an object is left out)
+  }
+}
+
+/** Bytes of a string's JSON text, quotes included (an upper bound past ASCII; see tightJsonBound). */
+function stringBound(text: string): number {
+  const n = text.length;
+  if (n > 256) return 2 + n * 6;
+  let bytes = n + 2;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) bytes += 5;
+    else if (c > 0x7e) bytes += 5;
+  }
+  return bytes;
+}
+
 function newFrame(scope: ScopeGraph, raw: JsonObject, iteration?: number): Frame {
-  const frame: Frame = { scope: scope.id, node: scope.start, phase: 'enter', raw, retries: 0 };
-  if (iteration !== undefined) frame.iteration = iteration;
-  return frame;
+  return {
+    scope: scope.id,
+    node: scope.start,
+    phase: 'enter',
+    raw,
+    retries: 0,
+    iteration,
+    ruleRetries: undefined,
+    input: undefined,
+    waitId: undefined,
+    output: undefined,
+  };
 }
 
 function nodeOf(x: Ctx, frame: Frame): FlowNode {
@@ -190,18 +288,12 @@ function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): vo
         x.state.seq = id;
         frame.phase = 'task';
         frame.waitId = id;
-        x.commands.push({
-          type: 'RunTask',
-          path,
-          id,
-          action: node.action,
-          mode: node.mode,
-          ...(taskToken !== undefined ? { taskToken } : {}),
-          parameters,
-          timeoutMs: node.timeoutMs,
-          stateName: node.name,
-          retryCount: frame.retries,
-        });
+        // one literal per shape (a spread of the optional token made every command on the slow path)
+        x.commands.push(
+          taskToken === undefined
+            ? { type: 'RunTask', path, id, action: node.action, mode: node.mode, parameters, timeoutMs: node.timeoutMs, stateName: node.name, retryCount: frame.retries }
+            : { type: 'RunTask', path, id, action: node.action, mode: node.mode, taskToken, parameters, timeoutMs: node.timeoutMs, stateName: node.name, retryCount: frame.retries },
+        );
         emit(x, 'TaskScheduled', node.name, path, x.keep ? { Action: node.action, Parameters: parameters } : undefined);
         return;
       }
@@ -367,7 +459,7 @@ function pumpMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[]): 
     const kid = newFrame(node.processor, iterationInput(items[i]), i);
     kids[i] = kid;
     frame.running = (frame.running ?? 0) + 1;
-    const kidPath = [...path, i];
+    const kidPath = childPath(path, i);
     emit(x, 'IterationEntered', node.name, kidPath);
     runFrame(x, kid, kidPath);
     if (isTerminal(kid)) settleChild(x, frame, node, path, i);
@@ -381,7 +473,8 @@ function settleChild(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: r
   if (!kid) return;
   kids[index] = null;
   frame.running = (frame.running ?? 1) - 1;
-  emit(x, node.kind === 'Map' ? 'IterationExited' : 'BranchExited', node.name, [...path, index]);
+  // the path is built only for a kept event (emit counts the others without reading it)
+  emit(x, node.kind === 'Map' ? 'IterationExited' : 'BranchExited', node.name, x.keep ? childPath(path, index) : undefined);
   if (kid.phase === 'failed') {
     for (const other of kids) if (other) cancelFrame(x, other);
     clearChildren(frame);
@@ -412,7 +505,7 @@ function finishChildren(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path
   }
   clearChildren(frame);
   try {
-    complete(x, frame, node, path, checkObject(output, 'output', node.name));
+    complete(x, frame, node, path, node.kind === 'Map' ? checkMapOutput(output, 'output', node.name) : checkObject(output, 'output', node.name));
   } catch (err) {
     fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
   }
@@ -710,7 +803,7 @@ export function step(flow: CompiledFlow, previous: ExecutionState, input: StepIn
     if (!isTerminal(child) || parent.phase !== 'children') break;
     const parentNode = nodeOf(x, parent);
     if (parentNode.kind !== 'Parallel' && parentNode.kind !== 'Map') break;
-    const parentPath = path.slice(0, k);
+    const parentPath = k === 0 ? NO_PATH : path.slice(0, k);
     settleChild(x, parent, parentNode, parentPath, path[k] as number);
     if (parentNode.kind === 'Map') pumpMap(x, parent, parentNode, parentPath);
     finishChildren(x, parent, parentNode, parentPath);

@@ -229,6 +229,47 @@ States:
     expect(r.error?.Code).toBe('FnF.DataLimitExceeded');
   });
 
+  it('measures a Map output exactly: up to 64 KiB it fits, past it fails with FnF.DataLimitExceeded', async () => {
+    const f = flow(`
+Type: StateMachine
+Name: bigmap
+SpecVersion: v1
+StartAt: M
+States:
+  - Type: Map
+    Name: M
+    ItemsPath: $Input.items
+    Processor:
+      StartAt: A
+      States:
+        - Type: Task
+          Name: A
+          Action: Test:Echo
+          Parameters:
+            t.$: $Input.t
+          End: true
+    End: true
+`);
+    const tasks = actions({ Echo: (p) => p });
+    const run = (t: string) => runExecution(f, { items: Array.from({ length: 1000 }, () => ({ t })) }, { tasks });
+    // {"Items":[{"t":"<t>"},...]}: 12 + 1,000 × (bytes of t + 8) + 999 commas; 56 bytes → 65,011, 57 → 66,011
+    const cases: [string, string][] = [
+      ['x'.repeat(40), 'Succeeded'],
+      ['x'.repeat(56), 'Succeeded'],
+      ['x'.repeat(57), 'Failed'],
+      ['é'.repeat(10) + 'x'.repeat(36), 'Succeeded'], // 56 bytes in UTF-8
+      ['é'.repeat(11) + 'x'.repeat(35), 'Failed'], // 57 bytes
+      ['"'.repeat(28), 'Succeeded'], // escaped: 56 bytes
+      ['\n'.repeat(28) + '\\', 'Failed'], // 58 bytes
+    ];
+    for (const [t, status] of cases) {
+      const r = await run(t);
+      expect([t, r.status]).toEqual([t, status]);
+      if (status === 'Failed') expect(r.error?.Code).toBe('FnF.DataLimitExceeded');
+      else expect(Buffer.byteLength(JSON.stringify(r.output))).toBeLessThanOrEqual(64 * 1024);
+    }
+  });
+
   it('ends a Choice loop that never ends at the 5,000-event cap', async () => {
     const f = flow(`
 Type: StateMachine
