@@ -14,7 +14,7 @@ import { END } from '../flow/graph.js';
 import type { CompiledFlow, FlowNode, MapBatches, MapNode, ParallelNode, RetryPolicy, ScopeGraph, WaitNode } from '../flow/graph.js';
 import { ErrorNames, FlowrunError, toErrorInfo } from '../shared/errors.js';
 import type { ErrorInfo } from '../shared/errors.js';
-import { isJsonObject, jsonFitsIn, jsonTypeName } from '../shared/json.js';
+import { isJsonObject, jsonFitsIn, jsonFitsTightly, jsonTypeName } from '../shared/json.js';
 import type { Json, JsonObject } from '../shared/json.js';
 import {
   MAX_TRANSITIONS_PER_EXECUTION,
@@ -118,86 +118,22 @@ function checkObject(value: Json, what: string, stateName: string): JsonObject {
 }
 
 /**
+ * Like {@link checkObject}, for a Map's output (every item's result in one object): its size is
+ * first bounded tightly (exact for ASCII text and integers, see `jsonFitsTightly`), so the output
+ * of 1,000 small results (~40 KB, where jsonFitsIn's cheap bound passes 64 KiB) is not turned into
+ * JSON text just to be measured (~0.2 ms per Map of the fan-out benchmark). Task results keep
+ * jsonFitsIn: for one small object its bound is enough and cheaper.
+ */
+function checkMapOutput(value: Json, what: string, stateName: string): JsonObject {
+  if (isJsonObject(value) && jsonFitsTightly(value, MAX_STATE_IO_BYTES)) return value;
+  return checkObject(value, what, stateName);
+}
+
+/**
  * A frame with every field a step sets on its way through a Task laid out at once (undefined until
  * used, which JSON leaves out): adding them one by one moved each frame through five hidden classes,
  * and the stores stayed generic ICs (a Map makes a frame per item).
  */
-/**
- * Like {@link checkObject}, for a Map's output (every item's result in one object): the size is
- * first bounded by {@link tightJsonBound}, exact for ASCII text and integers, so the output of 1,000
- * small results (~40 KB, where jsonFitsIn's cheap bound passes 64 KiB) is not turned into JSON text
- * just to be measured (~0.2 ms per Map of the fan-out benchmark). Task results keep jsonFitsIn:
- * for one small object its bound is enough and cheaper.
- */
-function checkMapOutput(value: Json, what: string, stateName: string): JsonObject {
-  if (isJsonObject(value) && tightJsonBound(value, MAX_STATE_IO_BYTES, 0) <= MAX_STATE_IO_BYTES) return value;
-  return checkObject(value, what, stateName);
-}
-
-/** Powers of ten, for the digits of an integer. */
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
-
-/**
- * An upper bound of the UTF-8 size of the JSON text of `value` (plus `acc`), giving up (returning
- * a number > `limit`) once past `limit`. Exact for integers and for strings of printable ASCII (up
- * to 256 units, scanned; any other unit counts 6 bytes, the longest escape), within a byte per
- * array or object (a separator counted for each member); other numbers count 24 bytes (the
- * longest a double prints). Checked against JSON.stringify on random values.
- */
-function tightJsonBound(value: Json, limit: number, acc: number): number {
-  if (acc > limit) return acc;
-  switch (typeof value) {
-    case 'string':
-      return acc + stringBound(value);
-    case 'number': {
-      if (!Number.isSafeInteger(value)) return acc + 24;
-      let a = value;
-      let d = 1;
-      if (a < 0) {
-        a = -a;
-        d = 2;
-      }
-      for (let k = 1; k < 16 && a >= (POW10[k] as number); k++) d++;
-      return acc + d;
-    }
-    case 'boolean':
-      return acc + 5;
-    case 'object': {
-      if (value === null) return acc + 4;
-      let total = acc + 2;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          total = tightJsonBound(value[i] as Json, limit, total + 1);
-          if (total > limit) return total;
-        }
-        return total;
-      }
-      for (const key in value) {
-        const v = value[key];
-        if (v === undefined) continue;
-        total = tightJsonBound(v, limit, total + 2 + stringBound(key));
-        if (total > limit) return total;
-      }
-      return total;
-    }
-    default:
-      return acc + 4; // as null (in an array; a member of an object is left out)
-  }
-}
-
-/** Bytes of a string's JSON text, quotes included (an upper bound past ASCII; see tightJsonBound). */
-function stringBound(text: string): number {
-  const n = text.length;
-  if (n > 256) return 2 + n * 6;
-  let bytes = n + 2;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c) bytes += 5;
-    else if (c > 0x7e) bytes += 5;
-  }
-  return bytes;
-}
-
 function newFrame(scope: ScopeGraph, raw: JsonObject, iteration?: number): Frame {
   return {
     scope: scope.id,
