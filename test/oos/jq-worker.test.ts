@@ -16,11 +16,9 @@ describe('jq-web in a worker, with a time limit', () => {
   it.each(['[range(1e12)]', 'repeat(1)', 'def f: f; f', 'last(range(1e12))', '[limit(1e12; repeat(.))]'])('%s times out, and the next call works', (filter) => {
     setJqTimeoutMs(200);
     const before = process.exitCode;
-    const t0 = performance.now();
     expect(() => jqValues(filter, { a: 1 })).toThrow(
       expect.objectContaining({ code: 'OOS.JqError', retryable: false, message: `jq ${JSON.stringify(filter)}: timed out after 200 ms` }),
     );
-    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(jqValues('.a + 1', { a: 1 })).toEqual([2]);
     expect(process.exitCode).toBe(before);
   });
