@@ -226,26 +226,11 @@ export interface StepCommit {
  * A new execution together with its first step. When the execution finishes in that first step,
  * pass a finished status (the lease is then not taken).
  */
-export interface NewExecution {
-  id: string;
-  kind: ExecutionKind;
+export interface NewExecution extends Omit<ExecutionRecord, 'account' | 'tags' | 'updatedAt'> {
+  /** Default '' (no account). */
   account?: string;
-  definitionName: string;
-  definitionVersion: number;
-  name: string;
-  status: string;
-  input: Json;
-  output?: Json;
-  error?: ErrorInfo;
-  state?: ExecutionState;
-  startedAt: number;
-  stoppedAt?: number;
-  parentId?: string;
-  mode?: string;
+  /** Default {}. */
   tags?: JsonObject;
-  clientToken?: string;
-  leaseOwner?: string;
-  leaseExpiresAt?: number;
   /**
    * Created waiting to start (e.g. status `Queued`): without a state, a lease or a first step, not
    * claimed by {@link ExecutionStore.claimRunnable}, until {@link ExecutionStore.startQueued}.
