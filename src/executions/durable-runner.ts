@@ -280,6 +280,11 @@ interface DriverMeta {
   parentId: string | undefined;
 }
 
+/** What a driver keeps of a stored execution. */
+function driverMeta(record: ExecutionRecord): DriverMeta {
+  return { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId };
+}
+
 class Driver {
   readonly tasks = new Map<number, OpenTask>();
   readonly timers = new Map<number, OpenTimer>();
@@ -457,14 +462,12 @@ export class DurableRunner {
     }
   }
 
-  /** A queued execution (one that has not started), with its flow; undefined when it is not (any more). */
-  private async queued(id: string): Promise<{ record: ExecutionRecord; flow: CompiledFlow; hooks: ExecutionHooks | undefined } | undefined> {
+  /** A queued execution (one that has not started); undefined when it is not (any more). */
+  private async queuedRecord(id: string): Promise<ExecutionRecord | undefined> {
     const record = await this.store.getExecution(id);
-    if (!record || record.status !== QUEUED_STATUS || record.state !== undefined) return undefined;
-    const hooks = this.hooks.get(record.kind);
-    const flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
-    return { record, flow, hooks };
+    return record && record.status === QUEUED_STATUS && record.state === undefined ? record : undefined;
   }
+
 
   /**
    * Starts an execution created `queued`: runs its first step (the flow from the kind's hooks or
@@ -478,9 +481,19 @@ export class DurableRunner {
   }
 
   private async startQueuedNow(id: string): Promise<boolean> {
-    const q = await this.queued(id);
-    if (!q) return false;
-    const { record, flow, hooks } = q;
+    const record = await this.queuedRecord(id);
+    if (!record) return false;
+    const hooks = this.hooks.get(record.kind);
+    let flow: CompiledFlow;
+    try {
+      flow = await (hooks?.resolveFlow ? hooks.resolveFlow(record) : this.resolveFlow(record));
+    } catch (err) {
+      // its definition is gone (or broken): it can never start; it ends Failed, the queue moves on
+      const error = { Code: RunnerErrorNames.Internal, Detail: `the queued execution cannot start: ${toErrorInfo(err).Detail}` };
+      this.log.warn({ executionId: id, err }, 'a queued execution cannot start: it fails');
+      await this.finishQueuedNow(record, 'Failed', error);
+      return false;
+    }
     const now = this.clock.now();
     const first = start({
       flow,
@@ -491,8 +504,7 @@ export class DurableRunner {
       history: true,
       taskTokenSeed: newUuid(),
     });
-    const meta: DriverMeta = { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId };
-    const d = new Driver(id, flow, first.state, meta, hooks);
+    const d = new Driver(id, flow, first.state, driverMeta(record), hooks);
     const plan = this.plan(d, undefined, first, now);
     plan.commit.state = first.state;
     if (!(await this.store.startQueued(id, plan.commit, now + this.leaseMs))) return false;
@@ -502,29 +514,26 @@ export class DurableRunner {
   }
 
   /**
-   * Ends an execution created `queued` that has not started (e.g. cancelled), with the status the
-   * kind's hooks give an interpreter status `Stopped` (default `Stopped`). Resolves false when it is
-   * not queued. Its `finished` hook and listeners are told, as for any execution.
+   * Ends an execution created `queued` that has not started (e.g. cancelled) with `status` (the
+   * kind's own word, e.g. OOS `Cancelled`). Resolves false when it is not queued. The runner's
+   * {@link onFinished} listeners are told (no hook: it never ran here).
    */
-  endQueued(id: string, error: ErrorInfo): Promise<boolean> {
+  endQueued(id: string, status: string, error: ErrorInfo): Promise<boolean> {
     this.assertOpen();
     return this.busyWhile(
       (async () => {
-        const q = await this.queued(id);
-        if (!q) return false;
-        const { record, flow, hooks } = q;
-        const now = this.clock.now();
-        const state = start({ flow, input: {}, executionName: record.name, now, timeoutMs: STANDARD_EXECUTION_TIMEOUT_MS }).state;
-        const stopped: ExecutionState = { ...state, status: 'Stopped', stoppedAt: now, error };
-        const d = new Driver(id, flow, stopped, { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId }, hooks);
-        const status = hooks?.status ? hooks.status(this.view(d), 'Stopped', []) : 'Stopped';
-        if (!(await this.store.finishQueued(id, { status, error, now }))) return false;
-        d.status = status;
-        this.notifyFinished(d);
-        return true;
+        const record = await this.queuedRecord(id);
+        return record !== undefined && this.finishQueuedNow(record, status, error);
       })(),
     );
   }
+
+  private async finishQueuedNow(record: ExecutionRecord, status: string, error: ErrorInfo): Promise<boolean> {
+    if (!(await this.store.finishQueued(record.id, { status, error, now: this.clock.now() }))) return false;
+    this.emitFinished({ id: record.id, status });
+    return true;
+  }
+
 
   /**
    * Claims every execution without a live lease (and those still leased to this owner id, left by
@@ -671,7 +680,7 @@ export class DurableRunner {
       if (!this.abandoned) await this.store.releaseLease(record.id, this.owner);
       return false;
     }
-    const meta: DriverMeta = { kind: record.kind, name: record.name, mode: record.mode, tags: record.tags, parentId: record.parentId };
+    const meta = driverMeta(record);
     const d = new Driver(record.id, flow, record.state, meta, hooks);
     d.status = record.status;
     this.drivers.set(d.id, d);

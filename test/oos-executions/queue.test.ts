@@ -138,6 +138,22 @@ describe('Queued', () => {
     expect(third.body.Code).toBe('QuotaExceed');
   });
 
+  it('a queued execution whose template was deleted fails when its turn comes, and the queue moves on', async () => {
+    expect((await oos(node.app, 'CreateTemplate', { TemplateName: 'doomed', Content: TEMPLATES['greeter'] })).status).toBe(200);
+    const a = await start({ TemplateName: 'sleepy' });
+    const b = await start({ TemplateName: 'doomed' });
+    await node.advance(1);
+    const c = await start({ TemplateName: 'greeter' });
+    expect([await statusOf(b), await statusOf(c)]).toEqual(['Queued', 'Queued']);
+    expect((await oos(node.app, 'DeleteTemplate', { TemplateName: 'doomed' })).status).toBe(200);
+    await node.advance(3600_000);
+    expect(await statusOf(a)).toBe('Success');
+    const failed = (await oos(node.app, 'ListExecutions', { ExecutionId: b })).body.Executions[0];
+    expect(failed.Status).toBe('Failed');
+    expect(failed.StatusMessage).toContain('cannot start');
+    expect(await statusOf(c)).toBe('Success');
+  });
+
   it('without a limit nothing is ever queued', async () => {
     await node.stop();
     node = await startNode({ maxConcurrentExecutions: undefined });

@@ -233,7 +233,8 @@ export function createOosHooks(o: OosHooksOptions): ExecutionHooks {
         case 'Stopped':
           return 'Cancelled';
         case 'Running':
-          return open.some((t) => t.hold !== undefined || isCallback(t)) || pausedLoops(execution.state, () => '').length > 0 ? 'Waiting' : 'Running';
+          // a loop waiting before a batch: OOS loops are top-level tasks, so it is the root frame
+          return open.some((t) => t.hold !== undefined || isCallback(t)) || execution.state.root.paused !== undefined ? 'Waiting' : 'Running';
       }
     },
     afterStep(execution, _result, commit) {

@@ -573,7 +573,9 @@ export class OosExecutionService {
       this.live.delete(id);
       throw err;
     }
-    if (!result.created) this.live.delete(id);
+    if (!result.created || queued) this.live.delete(id);
+    // a slot may have come free between the check and the insert: the queue moves on by itself
+    if (result.created && queued) this.track(this.startQueued());
     const record = result.execution;
     this.log.info({ executionId: record.id, template: name || '(content)', mode: s.mode }, 'execution started');
     // StartExecution answers as the execution was created (seed 001): the runner moves it on.
@@ -967,14 +969,15 @@ export class OosExecutionService {
   private async mustQueue(): Promise<boolean> {
     const limit = this.options.maxConcurrentExecutions ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(limit)) return false;
-    if ((await this.queuedTopLevel(1)).length > 0) return true; // first come, first served
+    // first come, first served (only top-level executions are ever queued)
+    if ((await this.store.listExecutions({ kind: 'template', status: QUEUED_STATUS, account: this.account }, { limit: 1 })).items.length > 0) return true;
     return (await this.runningTopLevel(limit)) >= limit;
   }
 
-  /** Top-level executions of this account that hold a slot (Started, Running, Waiting), counted up to `upTo`. */
+  /** Top-level executions of this account that hold a slot (Running, Waiting), counted up to `upTo`. */
   private async runningTopLevel(upTo: number): Promise<number> {
     let n = 0;
-    for (const status of ['Started', 'Running', 'Waiting']) {
+    for (const status of ['Running', 'Waiting']) {
       let after: { startedAt: number; id: string } | undefined;
       for (;;) {
         const page = await this.store.listExecutions({ kind: 'template', status, account: this.account }, { limit: 100, ...(after ? { after } : {}) });
@@ -987,18 +990,11 @@ export class OosExecutionService {
     return n;
   }
 
-  /** Queued top-level executions of this account, oldest first (at most `limit`). */
-  private async queuedTopLevel(limit: number): Promise<ExecutionRecord[]> {
-    const all: ExecutionRecord[] = [];
-    let after: { startedAt: number; id: string } | undefined;
-    for (;;) {
-      const page = await this.store.listExecutions({ kind: 'template', status: QUEUED_STATUS, account: this.account }, { limit: 100, ...(after ? { after } : {}) });
-      all.push(...page.items.filter((e) => e.parentId === undefined));
-      if (!page.next) break;
-      after = page.next;
-    }
-    return all.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1)).slice(0, limit);
+  /** Queued executions of this account, oldest first. */
+  private async queuedTopLevel(): Promise<ExecutionRecord[]> {
+    return (await this.allExecutions(QUEUED_STATUS)).reverse();
   }
+
 
   /**
    * Starts queued executions of this account, oldest first, while slots are free. Runs one at a
@@ -1011,9 +1007,10 @@ export class OosExecutionService {
       if (!Number.isFinite(limit)) return;
       let running = await this.runningTopLevel(limit);
       if (running >= limit) return;
-      for (const q of await this.queuedTopLevel(limit - running)) {
+      for (const q of await this.queuedTopLevel()) {
         if (running >= limit) break;
         if (await this.runner.startQueued(q.id)) running++;
+        else this.live.delete(q.id); // started or ended elsewhere, or it could not start
       }
     };
     const next = this.queueChain.then(run, run);
@@ -1021,19 +1018,17 @@ export class OosExecutionService {
     return next;
   }
 
-  /** The queues of every account (at start: what a previous process left queued). */
+  /** The queues of every account (at start: what a previous process left queued). Never rejects: a failure is logged. */
   async startAllQueued(): Promise<void> {
     if (!this.queueing) return;
-    const accounts = new Set<string>();
-    let after: { startedAt: number; id: string } | undefined;
-    for (;;) {
-      const page = await this.store.listExecutions({ kind: 'template', status: QUEUED_STATUS }, { limit: 500, ...(after ? { after } : {}) });
-      for (const e of page.items) accounts.add(e.account);
-      if (!page.next) break;
-      after = page.next;
+    try {
+      const accounts = new Set((await this.allExecutions(QUEUED_STATUS)).map((e) => e.account));
+      for (const account of accounts) await this.forAccount(account).startQueued();
+    } catch (err) {
+      this.log.error({ err }, 'starting queued executions failed');
     }
-    for (const account of accounts) await this.forAccount(account).startQueued();
   }
+
 
   // -------------------------------------------------------------------------------- internals
 
@@ -1134,7 +1129,7 @@ export class OosExecutionService {
   private async cancelTree(id: string, reason: string): Promise<void> {
     const error = { Code: OosLifecycleErrorNames.Cancelled, Detail: reason };
     // a queued execution has not started: it ends here (no runner drives it to take a signal)
-    if ((await this.store.getExecution(id))?.status === QUEUED_STATUS && (await this.runner.endQueued(id, error))) return;
+    if (await this.runner.endQueued(id, 'Cancelled', error)) return;
     await this.runner.signal(id, SignalTypes.Stop, { error });
     await this.cancelChildren(id, reason);
   }

@@ -330,7 +330,7 @@ export function deriveTaskExecutions(
     }
   }
   // loops waiting before a batch
-  if (execution.status !== 'Success' && execution.status !== 'Failed' && execution.status !== 'Cancelled') {
+  if (!isFinishedStatus(execution.status)) {
     for (const loop of pausedLoops(execution.state, (frame) => nodeName(template, frame))) {
       const te = latest.get(loop.taskName);
       if (!te) continue;
