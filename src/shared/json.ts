@@ -28,7 +28,7 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 /**
  * An upper bound of the UTF-8 size of the JSON text of `value` (plus `acc`), giving up (returning
  * a number > `limit`) as soon as it passes `limit`. Cheap: strings count 6 bytes per UTF-16 unit
- * (the worst escape) and numbers 24 (the longest a double prints). Tight: exact for integers and
+ * (the worst escape) and numbers 25 (the longest a double prints: `-1.2345678901234567e-7`). Tight: exact for integers and
  * for strings of printable ASCII (up to 256 units, scanned), within a byte per array or object (a
  * separator counted for each member). Both checked against JSON.stringify on random values.
  */
@@ -38,7 +38,7 @@ function sizeBound(value: Json, limit: number, acc: number, tight: boolean): num
     case 'string':
       return acc + (tight ? stringBound(value) : 2 + value.length * 6);
     case 'number':
-      return acc + (tight ? numberBound(value) : 24);
+      return acc + (tight ? numberBound(value) : 25);
     case 'boolean':
       return acc + 5;
     case 'object': {
@@ -66,7 +66,7 @@ function sizeBound(value: Json, limit: number, acc: number, tight: boolean): num
 
 /** Bytes of a number's JSON text: exact for safe integers, else the longest a double prints. */
 function numberBound(value: number): number {
-  if (!Number.isSafeInteger(value)) return 24;
+  if (!Number.isSafeInteger(value)) return 25;
   let a = value;
   let d = 1;
   if (a < 0) {

@@ -32,6 +32,15 @@ describe('JSON size checks', () => {
     );
   });
 
+  it('counts the longest numbers JSON prints (25 bytes: -0.0000012345678901234567)', () => {
+    const value: Json = Array.from({ length: 2621 }, () => -0.0000012345678901234567);
+    const n = bytes(value);
+    expect(n).toBeGreaterThan(65536);
+    expect(jsonFitsIn(value, 65536)).toBe(false);
+    expect(jsonFitsTightly(value, 65536)).toBe(false);
+    expect(jsonFitsIn(value, n)).toBe(true);
+  });
+
   it('the tight check decides a large ASCII/integer value at the limit', () => {
     const items = Array.from({ length: 1000 }, (_, i) => ({ Item: { v: i }, Status: 'Success', Outputs: { id: `i-${i}` } }));
     const value: Json = { Items: items };
