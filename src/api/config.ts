@@ -80,7 +80,7 @@ export function serveConfig(options: ServeOptions, env: Readonly<Record<string, 
   const count = (option: string | undefined, name: string, key: keyof typeof ENV): number | undefined => {
     const text = nonEmpty(option) ?? nonEmpty(env[ENV[key]]);
     if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text) || Number(text) < 1) throw new ConfigError(`${option !== undefined ? name : ENV[key]} must be a positive whole number, got '${text}'`);
+    if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new ConfigError(`${nonEmpty(option) !== undefined ? name : ENV[key]} must be a positive whole number, got '${text}'`);
     return Number(text);
   };
   const oosMaxRunningExecutions = count(options.oosMaxRunning, '--oos-max-running', 'oosMaxRunning');

@@ -28,7 +28,12 @@ export interface TaskRequest {
   timeoutMs?: number;
   /** Aborts the call (execution cancelled or timed out). Share one signal between an execution's tasks: the engine listens once per signal. */
   signal?: AbortSignal;
-  /** Aborts this task alone: the engine sets `abort` when the task is handed to it. */
+  /**
+   * Aborts this task alone: the runner sets `abort` when the task is handed to it (the engine
+   * does). The run loop shares one `signal` between an execution's tasks and cancels a single task
+   * (a Map iteration no longer needed, a failed Parallel branch) only through this handle: a custom
+   * TaskRunner that leaves it unset sees those tasks stop only when the execution ends.
+   */
   handle?: TaskHandle;
   context: TaskContext;
 }
