@@ -143,11 +143,11 @@ const iso = (ms: number): string => {
 };
 
 /**
- * The same string, flattened: V8 keeps the result of a template literal as a tree of its pieces
- * (and a UUID from `crypto.randomUUID` is itself 20 of them, see ../shared/ids.ts). An execution
- * name is kept as long as its execution (and in the window after it): flattening it once frees
- * the pieces and makes hashing it (window Map keys) cheaper. Reading a character flattens a string
- * in place (V8 11; converting it to a number does not, nor does hashing it).
+ * The same string, flattened: V8 keeps the result of a template literal as a tree of its pieces.
+ * An execution name given by the caller (`<ExecutionName>:<uuid>`) is kept as long as its
+ * execution and in the window after it: flattening it once frees the pieces. Reading a character
+ * flattens a string in place (V8 11; converting it to a number does not, nor does hashing it).
+ * Names flowrun makes itself are flat already (`newUuidPair`).
  */
 function flatString(s: string): string {
   s.charCodeAt(0);

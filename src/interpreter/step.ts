@@ -294,7 +294,7 @@ function startParallel(x: Ctx, frame: Frame, node: ParallelNode, path: readonly 
     const kid = newFrame(node.branches[i] as ScopeGraph, input);
     frame.kids[i] = kid;
     frame.running++;
-    const kidPath = [...path, i];
+    const kidPath = childPath(path, i);
     emit(x, 'BranchEntered', node.name, kidPath);
     runFrame(x, kid, kidPath);
     if (isTerminal(kid)) settleChild(x, frame, node, path, i);
@@ -345,7 +345,7 @@ function repeatLast(list: readonly number[], i: number): number {
 }
 
 /** Index of the first item of batch `b` (sizes repeat their last entry). */
-export function batchStart(sizes: readonly number[], b: number): number {
+function batchStart(sizes: readonly number[], b: number): number {
   let start = 0;
   const n = Math.min(b, sizes.length);
   for (let i = 0; i < n; i++) start += sizes[i] ?? 1;

@@ -45,7 +45,7 @@ export type FastStep =
 export type FastProgram = readonly FastStep[];
 
 /** Inputs nested deeper than this go to jq-web (jq's own parser stops at 256 arrays / 128 objects). */
-export const MAX_FAST_DEPTH = 100;
+const MAX_FAST_DEPTH = 100;
 
 /** Parsed programs by filter text (undefined: not in the subset); at most {@link CACHE_LIMIT}. */
 const cache = new Map<string, FastProgram | undefined>();

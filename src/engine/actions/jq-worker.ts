@@ -43,7 +43,7 @@ const INTERNAL = 3;
 const HEADER_BYTES = 16;
 
 /** The worker: loads jq-web, then answers each message `{input, filter, flags}`. */
-export const WORKER_SOURCE = `'use strict';
+const WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const header = new Int32Array(workerData.sab, 0, 4);
 const data = Buffer.from(workerData.sab, ${HEADER_BYTES});
@@ -58,7 +58,19 @@ function reply(kind, text) {
   Atomics.store(header, ${H.state}, ${DONE});
   Atomics.notify(header, ${H.state});
 }
-require(workerData.jqPath).then((jq) => {
+function loadFailed(err) {
+  const n = data.write(String(err && err.stack || err), 0, 'utf8');
+  Atomics.store(header, ${H.length}, n);
+  Atomics.store(header, ${H.ready}, ${LOAD_FAILED});
+  Atomics.notify(header, ${H.ready});
+}
+let loading;
+try {
+  loading = require(workerData.jqPath);
+} catch (err) {
+  loading = Promise.reject(err); // a require that throws at once still answers the waiting caller
+}
+Promise.resolve(loading).then((jq) => {
   parentPort.on('message', (m) => {
     const saved = process.exitCode;
     try {
@@ -72,12 +84,7 @@ require(workerData.jqPath).then((jq) => {
   });
   Atomics.store(header, ${H.ready}, ${LOADED});
   Atomics.notify(header, ${H.ready});
-}, (err) => {
-  const n = data.write(String(err && err.stack || err), 0, 'utf8');
-  Atomics.store(header, ${H.length}, n);
-  Atomics.store(header, ${H.ready}, ${LOAD_FAILED});
-  Atomics.notify(header, ${H.ready});
-});
+}, loadFailed);
 `;
 
 /** What a call gives: jq's stdout, or why there is none. */
@@ -167,13 +174,4 @@ export function runInWorker(input: string, filter: string, flags: string[], time
       abandon(r);
       return { kind: 'internal', message: text };
   }
-}
-
-/** Terminates the worker if one runs (tests; the worker never keeps the process alive anyway). */
-export async function stopJqWorker(): Promise<void> {
-  const r = current;
-  if (!r) return;
-  current = undefined;
-  r.dead = true;
-  await r.worker.terminate();
 }
