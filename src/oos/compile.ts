@@ -919,19 +919,7 @@ class TemplateCompiler {
     const rc = loopDef['RateControl'];
     if (rc === undefined || (isJsonObject(rc) && rc['Mode'] !== 'Batch')) return undefined;
     if (isJsonObject(rc) && this.values.isStatic(rc)) {
-      for (const key of ['Batch', 'ConcurrencyInBatches'] as const) {
-        const list = rc[key];
-        if (list === undefined) continue;
-        const bad = !Array.isArray(list) || list.length === 0 || list.some((v) => {
-          const c = countOrPercent(v);
-          return !c || c.n <= 0 || (c.percent && c.n > 100) || (!c.percent && !Number.isInteger(c.n));
-        });
-        if (bad) this.problem(`${at}/RateControl/${key}`, `${key} must be a non-empty list of positive integers or percentages such as "20%", got ${JSON.stringify(list)}`);
-      }
-      const option = rc['BatchPauseOption'];
-      if (option !== undefined && !BATCH_PAUSE_OPTIONS.includes(option as string)) {
-        this.problem(`${at}/RateControl/BatchPauseOption`, `BatchPauseOption must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}, got ${JSON.stringify(option)}`);
-      }
+      for (const p of batchProblems(rc)) this.problem(`${at}/RateControl/${p.key}`, p.message);
     }
     const whole = this.values.compile(rc, `${at}/RateControl`, this.site(false));
     return (env, count) => {
@@ -1068,30 +1056,38 @@ export const BATCH_PAUSE_OPTIONS: readonly string[] = ['Automatic', 'FirstBatchP
  * waits (FirstBatchPause: the second; EveryBatchPause: every one after the first).
  */
 export function resolveBatches(rc: JsonObject, count: number): MapBatches {
-  const listOf = (key: string): Json[] | undefined => {
-    const v = rc[key];
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.length === 0) throw oosError(OosErrorNames.RateControl, `RateControl.${key} must be a non-empty list, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const amount = (v: Json, of: number, key: string): number => {
-    const c = countOrPercent(v);
-    if (!c || c.n <= 0 || (c.percent && c.n > 100) || (!c.percent && !Number.isInteger(c.n))) {
-      throw oosError(OosErrorNames.RateControl, `RateControl.${key} entries must be positive integers or percentages such as "20%", got ${JSON.stringify(v)}`);
-    }
+  const problem = batchProblems(rc)[0];
+  if (problem) throw oosError(OosErrorNames.RateControl, `RateControl.${problem.message}`);
+  const list = (key: string): Json[] | undefined => (Array.isArray(rc[key]) ? rc[key] : undefined);
+  // entries are valid (above): counts, or percentages of `of` rounded up; at least 1
+  const amount = (v: Json, of: number): number => {
+    const c = countOrPercent(v) as { n: number; percent: boolean };
     return Math.max(1, c.percent ? Math.ceil((of * c.n) / 100) : c.n);
   };
-  const sizes = (listOf('Batch') ?? [Math.max(1, count)]).map((v) => amount(v, count, 'Batch'));
-  const rawConcurrency = listOf('ConcurrencyInBatches') ?? [DEFAULT_BATCH_CONCURRENCY];
-  const at = <T>(list: T[], i: number): T => list[Math.min(i, list.length - 1)] as T;
-  const concurrency = Array.from({ length: Math.max(sizes.length, rawConcurrency.length) }, (_, i) =>
-    Math.min(MAX_LOOP_CONCURRENCY, amount(at(rawConcurrency, i), at(sizes, i), 'ConcurrencyInBatches')),
-  );
-  const option = rc['BatchPauseOption'] ?? 'Automatic';
-  if (typeof option !== 'string' || !BATCH_PAUSE_OPTIONS.includes(option)) {
-    throw oosError(OosErrorNames.RateControl, `RateControl.BatchPauseOption must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}, got ${JSON.stringify(option)}`);
+  const sizes = (list('Batch') ?? [Math.max(1, count)]).map((v) => amount(v, count));
+  const rawConcurrency = list('ConcurrencyInBatches') ?? [DEFAULT_BATCH_CONCURRENCY];
+  const at = <T>(items: T[], i: number): T => items[Math.min(i, items.length - 1)] as T;
+  const concurrency = Array.from({ length: Math.max(sizes.length, rawConcurrency.length) }, (_, i) => Math.min(MAX_LOOP_CONCURRENCY, amount(at(rawConcurrency, i), at(sizes, i))));
+  return { sizes, concurrency, pause: batchPause(typeof rc['BatchPauseOption'] === 'string' ? rc['BatchPauseOption'] : 'Automatic') };
+}
+
+/** What is wrong with the Batch keys of a RateControl (each with its key): checked statically and when a loop starts. */
+function batchProblems(rc: JsonObject): { key: string; message: string }[] {
+  const out: { key: string; message: string }[] = [];
+  for (const key of ['Batch', 'ConcurrencyInBatches']) {
+    const list = rc[key];
+    if (list === undefined || list === null) continue;
+    const bad = !Array.isArray(list) || list.length === 0 || list.some((v) => {
+      const c = countOrPercent(v);
+      return !c || c.n <= 0 || (c.percent && c.n > 100) || (!c.percent && !Number.isInteger(c.n));
+    });
+    if (bad) out.push({ key, message: `${key} must be a non-empty list of positive integers or percentages such as "20%", got ${JSON.stringify(list)}` });
   }
-  return { sizes, concurrency, pause: batchPause(option) };
+  const option = rc['BatchPauseOption'];
+  if (option !== undefined && option !== null && (typeof option !== 'string' || !BATCH_PAUSE_OPTIONS.includes(option))) {
+    out.push({ key: 'BatchPauseOption', message: `BatchPauseOption must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}, got ${JSON.stringify(option)}` });
+  }
+  return out;
 }
 
 /** Where a loop in batches pauses, for a BatchPauseOption or LoopMode. */
