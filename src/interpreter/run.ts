@@ -13,7 +13,7 @@ import type { JsonObject } from '../shared/json.js';
 import { EXPRESS_EXECUTION_TIMEOUT_MS, STANDARD_EXECUTION_TIMEOUT_MS } from '../shared/limits.js';
 import type { HistoryLog } from './history-log.js';
 import { start, step } from './step.js';
-import type { Command, ExecutionState, ExecutionStatus, HistoryEvent, StepInput } from './types.js';
+import type { Command, ExecutionState, ExecutionStatus, HistoryEvent, StepInput, StepResult } from './types.js';
 
 export interface RunOptions {
   /** Runs Task states. */
@@ -74,107 +74,181 @@ function record(events: HistoryEvent[], batch: readonly HistoryEvent[], onEvent:
   }
 }
 
-export async function runExecution(flow: CompiledFlow, input: JsonObject, options: RunOptions): Promise<ExecutionResult> {
+export function runExecution(flow: CompiledFlow, input: JsonObject, options: RunOptions): Promise<ExecutionResult> {
   const clock = options.clock ?? systemClock;
   const log = options.log;
-  if (log && (options.events !== undefined || options.onEvent !== undefined)) throw new TypeError('runExecution: give log, or events/onEvent, not both');
+  if (log && (options.events !== undefined || options.onEvent !== undefined)) {
+    return Promise.reject(new TypeError('runExecution: give log, or events/onEvent, not both'));
+  }
   const history = options.history === true || options.onEvent !== undefined || options.events !== undefined || log !== undefined;
   const executionName = options.executionName ?? newUuid();
   const timeoutMs = options.timeoutMs ?? (flow.mode === 'Express' ? EXPRESS_EXECUTION_TIMEOUT_MS : STANDARD_EXECUTION_TIMEOUT_MS);
   const events: HistoryEvent[] = options.events ?? [];
   const onEvent = options.onEvent;
 
-  const first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history, log });
+  let first: StepResult;
+  try {
+    first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history, log });
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (history) record(events, first.events, onEvent);
-  let state: ExecutionState = first.state;
-  if (state.status !== 'Running') return result(state, events);
+  if (first.state.status !== 'Running') return Promise.resolve(result(first.state, events));
+  return new Promise<ExecutionResult>((resolve, reject) => {
+    new RunLoop(flow, first, options, clock, executionName, history, events, resolve, reject).begin(first.commands);
+  });
+}
 
-  const inbox: (StepInput | undefined)[] = [];
-  let head = 0;
-  let wake: (() => void) | undefined;
-  const push = (item: StepInput): void => {
-    inbox.push(item);
-    if (wake) {
-      const w = wake;
-      wake = undefined;
-      w();
-    }
-  };
+/**
+ * One running execution: applies each input to the state as it arrives (a task's result, a
+ * timer, a stop), synchronously, in the callback that delivers it: no promise and no turn of the
+ * microtask queue per input between an action settling and the next step. Inputs that arrive
+ * while a step is applied (an action settling at once, an abort) wait in the inbox, in order.
+ */
+class RunLoop {
+  private state: ExecutionState;
+  private readonly inbox: (StepInput | undefined)[] = [];
+  private head = 0;
+  /** A step is being applied (or the loop is starting): inputs only queue. */
+  private busy = true;
+  private ended = false;
   /** Tasks and timers awaited, by id: what a Cancel command aborts. */
-  const pending = new Map<number, { abort?: (reason: unknown) => void }>();
-  const lifetime = new AbortController();
-  const signal = options.signal ?? options.controller?.signal;
-  const depth = options.depth ?? 0;
-  const flowChain = [...(options.flowChain ?? []), flow.name];
+  private readonly pending = new Map<number, { abort?: (reason: unknown) => void }>();
+  private readonly lifetime = new AbortController();
+  private readonly signal: AbortSignal | undefined;
+  private readonly depth: number;
+  private readonly flowChain: readonly string[];
+  private readonly log: HistoryLog | undefined;
 
-  const apply = (commands: Command[]): void => {
+  constructor(
+    private readonly flow: CompiledFlow,
+    first: StepResult,
+    private readonly options: RunOptions,
+    private readonly clock: Clock,
+    private readonly executionName: string,
+    private readonly history: boolean,
+    private readonly events: HistoryEvent[],
+    private readonly resolve: (result: ExecutionResult) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.state = first.state;
+    this.signal = options.signal ?? options.controller?.signal;
+    this.depth = options.depth ?? 0;
+    this.flowChain = [...(options.flowChain ?? []), flow.name];
+    this.log = options.log;
+  }
+
+  /** Arms the execution deadline and the stop signal, applies the first step's commands, drains. */
+  begin(commands: Command[]): void {
+    const { clock, state, signal } = this;
+    clock.sleep(state.deadline - clock.now(), this.lifetime.signal).then(() => this.push({ type: 'TimedOut' }), noop);
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
+    try {
+      this.apply(commands);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.drain();
+  }
+
+  readonly push = (item: StepInput): void => {
+    if (this.ended) return;
+    this.inbox.push(item);
+    if (!this.busy) this.drain();
+  };
+
+  private readonly onAbort = (): void => {
+    const reason: unknown = this.signal?.reason;
+    this.push({ type: 'Stop', error: { Code: ErrorNames.Cancelled, Detail: reason instanceof Error ? reason.message : 'the execution was cancelled' } });
+  };
+
+  /** Applies the queued inputs in order; ends the execution once it is no longer Running. */
+  private drain(): void {
+    this.busy = true;
+    const { inbox, flow, history, log, events } = this;
+    const onEvent = this.options.onEvent;
+    try {
+      while (this.state.status === 'Running' && this.head < inbox.length) {
+        const item = inbox[this.head] as StepInput;
+        // the slot is cleared at once: a consumed input dies young instead of waiting for the splice
+        inbox[this.head++] = undefined;
+        if (this.head > 1024 && this.head * 2 > inbox.length) {
+          inbox.splice(0, this.head);
+          this.head = 0;
+        }
+        if ('id' in item) this.pending.delete(item.id);
+        // in place: the loop never looks at an earlier state again (no O(items) frame copies)
+        const next = step(flow, this.state, item, this.clock.now(), { history, inPlace: true, log });
+        this.state = next.state;
+        if (history) record(events, next.events, onEvent);
+        this.apply(next.commands);
+      }
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.busy = false;
+    if (this.state.status !== 'Running') this.finish(undefined);
+  }
+
+  private apply(commands: Command[]): void {
+    const { pending, clock } = this;
     for (const c of commands) {
       if (c.type === 'RunTask') {
         // every task shares the execution's signal; one is aborted alone through its handle
         const handle: TaskHandle = {};
         pending.set(c.id, handle);
-        options
+        this.options
           .tasks({
             action: c.action,
             parameters: c.parameters,
             timeoutMs: c.timeoutMs,
-            signal: lifetime.signal,
+            signal: this.lifetime.signal,
             handle,
-            context: { flowName: flow.name, executionName, stateName: c.stateName, retryCount: c.retryCount, depth, flowChain },
+            context: {
+              flowName: this.flow.name,
+              executionName: this.executionName,
+              stateName: c.stateName,
+              retryCount: c.retryCount,
+              depth: this.depth,
+              flowChain: this.flowChain,
+            },
           })
           .then(
-            (output) => push({ type: 'TaskSucceeded', path: c.path, id: c.id, output }),
-            (err: unknown) => push({ type: 'TaskFailed', path: c.path, id: c.id, error: toErrorInfo(err, ErrorNames.TaskFailed) }),
+            (output) => this.push({ type: 'TaskSucceeded', path: c.path, id: c.id, output }),
+            (err: unknown) => this.push({ type: 'TaskFailed', path: c.path, id: c.id, error: toErrorInfo(err, ErrorNames.TaskFailed) }),
           );
       } else if (c.type === 'StartTimer') {
         const ac = new AbortController();
         pending.set(c.id, ac);
-        clock.sleep(c.at - clock.now(), ac.signal).then(() => push({ type: 'TimerFired', path: c.path, id: c.id }), noop);
+        clock.sleep(c.at - clock.now(), ac.signal).then(() => this.push({ type: 'TimerFired', path: c.path, id: c.id }), noop);
       } else {
         pending.get(c.id)?.abort?.(new Error('no longer needed'));
         pending.delete(c.id);
       }
     }
-  };
-
-  clock.sleep(state.deadline - clock.now(), lifetime.signal).then(() => push({ type: 'TimedOut' }), noop);
-  const onAbort = (): void => {
-    const reason: unknown = signal?.reason;
-    push({ type: 'Stop', error: { Code: ErrorNames.Cancelled, Detail: reason instanceof Error ? reason.message : 'the execution was cancelled' } });
-  };
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-
-  try {
-    apply(first.commands);
-    while (state.status === 'Running') {
-      if (head >= inbox.length) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        continue;
-      }
-      const item = inbox[head] as StepInput;
-      // the slot is cleared at once: a consumed input dies young instead of waiting for the splice
-      inbox[head++] = undefined;
-      if (head > 1024 && head * 2 > inbox.length) {
-        inbox.splice(0, head);
-        head = 0;
-      }
-      if ('id' in item) pending.delete(item.id);
-      // in place: the loop never looks at an earlier state again (no O(items) frame copies)
-      const next = step(flow, state, item, clock.now(), { history, inPlace: true, log });
-      state = next.state;
-      if (history) record(events, next.events, onEvent);
-      apply(next.commands);
-    }
-  } finally {
-    for (const p of pending.values()) p.abort?.(EXECUTION_ENDED);
-    lifetime.abort(EXECUTION_ENDED);
-    signal?.removeEventListener('abort', onAbort);
-    pending.clear();
   }
-  return result(state, events);
+
+  /** A step or a task runner threw (a bug, or a runner that throws): the run's promise rejects. */
+  private fail(err: unknown): void {
+    this.finish({ err });
+  }
+
+  /** Drops what the execution still waits for and settles the run's promise. */
+  private finish(thrown: { err: unknown } | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.busy = true;
+    for (const p of this.pending.values()) p.abort?.(EXECUTION_ENDED);
+    this.lifetime.abort(EXECUTION_ENDED);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.pending.clear();
+    this.inbox.length = 0;
+    if (thrown) this.reject(thrown.err);
+    else this.resolve(result(this.state, this.events));
+  }
 }
 
 /** The reason the tasks and timers of an ended execution are dropped with (one, no stack per execution). */

@@ -182,3 +182,36 @@ describe('FC:InvokeFunction isolation', () => {
     }
   });
 });
+
+describe('FC:InvokeFunction handler shapes', () => {
+  it('takes a plain return value, a promise, a foreign thenable, a sync throw and a rejection alike', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'flowrun-fc-'));
+    const fns: Record<string, string> = {
+      plain: 'export function handler(event) { return { got: event.n }; }',
+      later: 'export function handler(event) { return new Promise((r) => setTimeout(() => r({ got: event.n }), 0)); }',
+      thenable: 'export function handler(event) { return { then(ok) { ok({ got: event.n }); } }; }',
+      nothing: 'export function handler() {}',
+      throws: 'export function handler() { const e = new Error("bad input"); e.errorType = "ValidationError"; throw e; }',
+      rejects: 'export async function handler() { throw new TypeError("nope"); }',
+      bigint: 'export function handler() { return { n: 1n }; }',
+      asyncBigint: 'export async function handler() { return { n: 1n }; }',
+    };
+    try {
+      for (const [name, source] of Object.entries(fns)) await writeFile(path.join(dir, `${name}.mjs`), `${source}\n`);
+      const engine = createTaskEngine({ functionsDir: dir });
+      const run = (functionName: string): Promise<unknown> => engine.runTask(request('FC:InvokeFunction', { functionName, body: { n: 7 } }));
+      for (const name of ['plain', 'later', 'thenable']) await expect(run(name)).resolves.toEqual({ StatusCode: 200, Body: { got: 7 } });
+      // twice: the first call loads the module, the second finds it cached (another code path)
+      for (let i = 0; i < 2; i++) {
+        await expect(run('nothing')).resolves.toEqual({ StatusCode: 200, Body: null });
+        expect(await rejectionOf(run('throws'))).toMatchObject({ code: 'ValidationError', message: 'bad input', retryable: false });
+        expect(await rejectionOf(run('rejects'))).toMatchObject({ code: 'TypeError', message: 'nope' });
+        expect(await rejectionOf(run('bigint'))).toMatchObject({ code: 'FC.FunctionError', message: expect.stringContaining('not JSON') });
+        expect(await rejectionOf(run('asyncBigint'))).toMatchObject({ code: 'FC.FunctionError', message: expect.stringContaining('not JSON') });
+      }
+      await engine.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { isJsonObject } from '../../shared/json.js';
 import type { Json, JsonObject } from '../../shared/json.js';
 import { EngineErrorNames } from '../errors.js';
 import { FUNCTION_NAME_PATTERN, functionNameFromArn } from '../functions.js';
-import type { FunctionContext, FunctionLoader } from '../functions.js';
+import type { FunctionContext, FunctionLoader, LoadedFunction } from '../functions.js';
 import type { ActionDefinition, ActionRunContext } from '../types.js';
 
 export const INVOKE_FUNCTION_ACTION = 'FC:InvokeFunction';
@@ -72,20 +72,49 @@ export function targetFunctionName(parameters: Json): string {
   throw invalid('functionName (a string) or resourceArn is required');
 }
 
-async function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunContext): Promise<Json> {
-  const name = targetFunctionName(parameters);
+function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunContext): Promise<Json> {
+  let name: string;
+  try {
+    name = targetFunctionName(parameters);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   // once the module is cached: no promise and no microtask before the handler runs
-  const fn = loader.loaded?.(name) ?? (await loader.load(name));
-  const params = parameters as Record<string, Json>;
+  const fn = loader.loaded?.(name);
+  return fn ? call(fn, name, parameters as JsonObject, ctx) : loader.load(name).then((loaded) => call(loaded, name, parameters as JsonObject, ctx));
+}
+
+/**
+ * Calls a loaded handler; its result as `{StatusCode, Body}`. Not an async function: the handler's
+ * promise is chained once, without the suspended frame an `await` keeps per call.
+ */
+function call(fn: LoadedFunction, name: string, params: JsonObject, ctx: ActionRunContext): Promise<Json> {
   // The function gets its own copy: parameters share objects with the execution's state.
-  const event = copyJson(params.body !== undefined ? params.body : (params.payload ?? null));
-  const context = new InvocationContext(name, ctx);
+  const event = copyJson(params['body'] !== undefined ? params['body'] : (params['payload'] ?? null));
   let result: unknown;
   try {
-    result = await fn.handler(event, context);
+    result = fn.handler(event, new InvocationContext(name, ctx));
   } catch (err) {
-    throw functionError(name, err);
+    return Promise.reject(functionError(name, err));
   }
+  if (!isThenable(result)) {
+    try {
+      return Promise.resolve(invocationOutput(name, result));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  return Promise.resolve(result).then(
+    (value) => invocationOutput(name, value),
+    (err: unknown) => Promise.reject(functionError(name, err)),
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function invocationOutput(name: string, result: unknown): JsonObject {
   return { StatusCode: 200, Body: toJson(name, result) };
 }
 
