@@ -7,7 +7,7 @@ export { HistoryLog, runExecution, start, step } from './interpreter/index.js';
 export type { Command, ExecutionResult, ExecutionState, HistoryEvent, RunOptions, StepInput, StepResult } from './interpreter/index.js';
 export { createTaskEngine, ActionRegistry } from './engine/index.js';
 export type { ActionDefinition, TaskEngine } from './engine/index.js';
-export type { TaskRequest, TaskRunner, TaskContext } from './engine/types.js';
+export type { TaskRequest, TaskRunner, TaskListener, TaskContext } from './engine/types.js';
 export { ManualClock, systemClock } from './shared/clock.js';
 export type { Clock } from './shared/clock.js';
 export { ErrorNames, FlowrunError } from './shared/errors.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock } from '../shared/clock.js';
-import type { Clock } from '../shared/clock.js';
+import type { Clock, Timer } from '../shared/clock.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
 import type { Json } from '../shared/json.js';
 import { registerBuiltinActions } from './actions/index.js';
@@ -9,7 +9,7 @@ import type { FunctionLoader } from './functions.js';
 import PQueue from 'p-queue';
 import { SignalLinks } from './signal-links.js';
 import { ActionRegistry } from './registry.js';
-import type { ActionDefinition, ActionRunContext, ChildFlowStarter, TaskContext, TaskRequest, TaskRunner } from './types.js';
+import type { ActionDefinition, ActionRunContext, ChildFlowStarter, TaskContext, TaskListener, TaskRequest, TaskRunner } from './types.js';
 
 /** Tasks running at once across the whole engine (every execution together). */
 export const DEFAULT_MAX_IN_FLIGHT_TASKS = 1000;
@@ -90,38 +90,49 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
   const core: EngineCore = { clock, logger, global: new Slots(maxInFlight), links, active };
   let closed = false;
 
-  function runTask(req: TaskRequest, perExecution: Slots | undefined): Promise<Json> {
+  function startTask(req: TaskRequest, listener: TaskListener, perExecution: Slots | undefined): void {
     const def = actions.get(req.action);
     if (!def) {
-      return Promise.reject(
+      listener.failed(
         new FlowrunError(ErrorNames.TaskFailed, `unknown action '${req.action}'; known actions: ${actions.names().join(', ')}`, {
           retryable: false,
         }),
       );
+      return;
     }
-    if (closed) return Promise.reject(new FlowrunError(ErrorNames.Cancelled, 'task engine is closing', { retryable: false }));
-    if (req.signal?.aborted) return Promise.reject(cancellationError(req.signal.reason));
-    const run = new TaskRun(core, def, req, perExecution);
-    const settled = new Promise<Json>((resolve, reject) => {
-      run.resolve = resolve;
-      run.reject = reject;
-    });
+    if (closed) {
+      listener.failed(new FlowrunError(ErrorNames.Cancelled, 'task engine is closing', { retryable: false }));
+      return;
+    }
+    if (req.signal?.aborted) {
+      listener.failed(cancellationError(req.signal.reason));
+      return;
+    }
+    const run = new TaskRun(core, def, req, perExecution, listener);
     // The task aborts when the caller's signal does: linked with one listener per caller signal,
     // however many tasks share it (no composite AbortSignal per task), or through `req.handle`.
     if (req.signal) core.links.add(req.signal);
     if (req.handle) req.handle.abort = (reason) => run.abort(reason);
     core.active.add(run);
     (perExecution ?? core.global).take(run);
-    return settled;
+  }
+
+  /** A TaskRunner (promise per task) with its callback form `start` (see TaskRunner). */
+  function runner(perExecution: Slots | undefined): TaskRunner {
+    const run: TaskRunner = (req) =>
+      new Promise<Json>((resolve, reject) => {
+        startTask(req, { succeeded: resolve, failed: reject }, perExecution);
+      });
+    run.start = (req, listener) => startTask(req, listener, perExecution);
+    return run;
   }
 
   return {
     registry: actions,
     functions,
-    runTask: (req) => runTask(req, undefined),
+    runTask: runner(undefined),
     forExecution(limit) {
-      const slots = new Slots(checkLimit(limit, 'limit'));
-      return (req) => runTask(req, slots);
+      return runner(new Slots(checkLimit(limit, 'limit')));
     },
     async close() {
       closed = true;
@@ -132,12 +143,6 @@ export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
     },
   };
 }
-
-/**
- * Why a timeout sleep is cancelled (nobody sees it): a reason given, because `abort()` without one
- * makes a DOMException, with its stack trace, for every task that has a timeout.
- */
-const TIMEOUT_CANCELLED = new Error('the task settled before its timeout');
 
 /** What every task of an engine shares. */
 interface EngineCore {
@@ -261,22 +266,23 @@ class Slots {
 
 /**
  * One task in the engine: waits for its slots (per execution, then global), runs its action, and
- * settles once (the first of result, failure, abort). The action's signal is made only when the
+ * settles once (the first of result, failure, abort), telling its listener. The action's signal is made only when the
  * action asks for it (`ctx.signal`): most tasks never abort, and an AbortController per task is a
  * fair share of a short task's cost. Holds its state in fields rather than in closures, and makes
- * one promise (the caller's): every object per task is work for the garbage collector.
+ * no promise of its own (the caller's listener is told; see TaskRunner.start): every object per
+ * task is work for the garbage collector.
  */
-class TaskRun implements SlotTaker {
+class TaskRun implements SlotTaker, TaskListener {
   private controller: AbortController | undefined;
   private reason: { value: unknown } | undefined;
   private done = false;
   /** Slots held: 0 none, 1 the per-execution one (waiting for a global one), 2 all it needs. */
   private holds = 0;
   private started = false;
-  /** Cancels the timeout sleep. */
-  private timer: AbortController | undefined;
-  resolve: ((value: Json) => void) | undefined;
-  reject: ((err: FlowrunError) => void) | undefined;
+  /** The Task timeout, while the action runs. */
+  private timer: Timer | undefined;
+  /** Told the outcome; cleared once told. */
+  private listener: TaskListener | undefined;
   /** Neighbours in {@link ActiveTasks}. */
   prevActive: TaskRun | undefined;
   nextActive: TaskRun | undefined;
@@ -286,7 +292,10 @@ class TaskRun implements SlotTaker {
     private readonly def: ActionDefinition,
     private readonly req: TaskRequest,
     private readonly perExecution: Slots | undefined,
-  ) {}
+    listener: TaskListener,
+  ) {
+    this.listener = listener;
+  }
 
   get aborted(): boolean {
     return this.reason !== undefined;
@@ -318,8 +327,13 @@ class TaskRun implements SlotTaker {
     else this.execute();
   }
 
+  /** The action's outcome (an action with `start` tells the task itself), or a slot hand-over that failed. */
   failed(err: unknown): void {
     this.fail(toTaskError(err));
+  }
+
+  succeeded(value: Json): void {
+    this.succeed(value);
   }
 
   abort(reason: unknown): void {
@@ -332,16 +346,16 @@ class TaskRun implements SlotTaker {
 
   succeed(value: Json): void {
     if (this.done) return;
-    const resolve = this.resolve;
+    const listener = this.listener;
     this.settle();
-    resolve?.(value);
+    listener?.succeeded(value);
   }
 
   fail(err: FlowrunError): void {
     if (this.done) return;
-    const reject = this.reject;
+    const listener = this.listener;
     this.settle();
-    reject?.(err);
+    listener?.failed(err);
   }
 
   private settle(): void {
@@ -350,12 +364,11 @@ class TaskRun implements SlotTaker {
     const req = this.req;
     if (req.signal) this.core.links.remove(req.signal);
     // What still points at a settled task (the caller's handle, an action that ignored its signal)
-    // holds no more than the task itself: not its promise and the caller's callbacks behind it.
+    // holds no more than the task itself: not its listener and what the listener holds.
     if (req.handle) req.handle.abort = undefined;
-    this.resolve = undefined;
-    this.reject = undefined;
+    this.listener = undefined;
     if (this.started) {
-      this.timer?.abort(TIMEOUT_CANCELLED); // cancels the pending timeout sleep: no timer outlives the task
+      this.timer?.cancel(); // no timer outlives the task
       this.releaseSlots();
     }
   }
@@ -374,22 +387,27 @@ class TaskRun implements SlotTaker {
     const ctx = new ActionContext(this, req.context, core.clock, core.logger);
     const timeoutMs = req.timeoutMs !== undefined && req.timeoutMs > 0 && Number.isFinite(req.timeoutMs) ? req.timeoutMs : undefined;
     if (timeoutMs !== undefined) {
-      this.timer = new AbortController();
       ctx.deadline = core.clock.now() + timeoutMs;
-      core.clock.sleep(timeoutMs, this.timer.signal).then(
-        () => {
-          const err = new FlowrunError(ErrorNames.Timeout, `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`, {
-            retryable: true,
-          });
-          this.fail(err);
-          this.abort(err); // tells the action to stop (closes sockets, aborts functions)
-        },
-        () => undefined, // cancelled because the task settled first
-      );
+      this.timer = core.clock.timer(timeoutMs, () => {
+        const err = new FlowrunError(ErrorNames.Timeout, `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`, {
+          retryable: true,
+        });
+        this.fail(err);
+        this.abort(err); // tells the action to stop (closes sockets, aborts functions)
+      });
+    }
+    const def = this.def;
+    if (def.start) {
+      try {
+        def.start(req.parameters, ctx, this);
+      } catch (err) {
+        this.failed(err);
+      }
+      return;
     }
     let running: Promise<Json>;
     try {
-      running = this.def.run(req.parameters, ctx);
+      running = def.run(req.parameters, ctx);
     } catch (err) {
       running = Promise.reject(err);
     }

@@ -6,6 +6,7 @@ export type {
   ChildFlowResult,
   ChildFlowStarter,
   TaskContext,
+  TaskListener,
   TaskRequest,
   TaskRunner,
 } from './types.js';

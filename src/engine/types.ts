@@ -30,9 +30,11 @@ export interface TaskRequest {
   signal?: AbortSignal;
   /**
    * Aborts this task alone: the runner sets `abort` when the task is handed to it (the engine
-   * does). The run loop shares one `signal` between an execution's tasks and cancels a single task
-   * (a Map iteration no longer needed, a failed Parallel branch) only through this handle: a custom
-   * TaskRunner that leaves it unset sees those tasks stop only when the execution ends.
+   * does). The run loop cancels a single task (a Map iteration no longer needed, a failed Parallel
+   * branch) only through this handle. With a runner that has `start` (the engine's), it also stops
+   * every task through its handle when the execution ends, and gives no `signal`; a custom
+   * TaskRunner without `start` gets one `signal` shared by the execution's tasks, aborted when the
+   * execution ends (leaving the handle unset, its tasks stop only then).
    */
   handle?: TaskHandle;
   context: TaskContext;
@@ -47,11 +49,24 @@ export interface TaskHandle {
   abort?: ((reason: unknown) => void) | undefined;
 }
 
+/** Told the outcome of one task, once (see {@link TaskRunner.start}). */
+export interface TaskListener {
+  succeeded(output: Json): void;
+  failed(error: unknown): void;
+}
+
 /**
  * What the interpreter needs from the task engine: run one task and settle with its JSON result,
  * or reject with a FlowrunError whose `code` Retry/Catch match.
+ *
+ * A runner may also offer `start`: the same task, its outcome told to a listener instead of a
+ * returned promise (no promise and no callbacks per task: the engine's runner has it, and the
+ * in-memory run loop uses it when present). The listener may be told before `start` returns (a
+ * task refused at once), and is told exactly once.
  */
-export type TaskRunner = (request: TaskRequest) => Promise<Json>;
+export type TaskRunner = ((request: TaskRequest) => Promise<Json>) & {
+  start?: (request: TaskRequest, listener: TaskListener) => void;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Actions (added by the task engine; the exports above are the interpreter's contract).
@@ -83,6 +98,12 @@ export interface ActionDefinition {
   highRisk: boolean;
   /** Runs the action; rejects with a FlowrunError whose `code` Retry/Catch match. */
   run(parameters: Json, ctx: ActionRunContext): Promise<Json>;
+  /**
+   * Optional callback form of {@link run}: the same call, its outcome told to `listener` (once,
+   * possibly before `start` returns) instead of settling a promise. The engine uses it when
+   * present: no promise and no callbacks of the engine's own per task.
+   */
+  start?(parameters: Json, ctx: ActionRunContext, listener: TaskListener): void;
 }
 
 /** What {@link ChildFlowStarter} is asked to run (an `FnF:StartSyncExecution` task). */

@@ -2,14 +2,14 @@
  * The in-memory run loop: drives `step` for one execution inside one call (express flows, the
  * CLI, child flows). Effects happen only here: tasks go to the TaskRunner, timers to the Clock.
  */
-import type { TaskHandle, TaskRunner } from '../engine/types.js';
+import type { TaskHandle, TaskListener, TaskRequest, TaskRunner } from '../engine/types.js';
 import type { CompiledFlow } from '../flow/graph.js';
 import { systemClock } from '../shared/clock.js';
-import type { Clock } from '../shared/clock.js';
+import type { Clock, Timer } from '../shared/clock.js';
 import { ErrorNames, toErrorInfo } from '../shared/errors.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import { newUuid } from '../shared/ids.js';
-import type { JsonObject } from '../shared/json.js';
+import type { Json, JsonObject } from '../shared/json.js';
 import { EXPRESS_EXECUTION_TIMEOUT_MS, STANDARD_EXECUTION_TIMEOUT_MS } from '../shared/limits.js';
 import type { HistoryLog } from './history-log.js';
 import { start, step } from './step.js';
@@ -64,8 +64,6 @@ export interface ExecutionResult {
   events: HistoryEvent[];
 }
 
-const noop = (): void => {};
-
 /** Appends a step's history events (and hands each to `onEvent`). */
 function record(events: HistoryEvent[], batch: readonly HistoryEvent[], onEvent: ((event: HistoryEvent) => void) | undefined): void {
   for (const e of batch) {
@@ -113,8 +111,14 @@ class RunLoop {
   private busy = true;
   private ended = false;
   /** Tasks and timers awaited, by id: what a Cancel command aborts. */
-  private readonly pending = new Map<number, { abort?: (reason: unknown) => void }>();
-  private readonly lifetime = new AbortController();
+  private readonly pending = new Map<number, PendingTask | PendingTimer>();
+  /**
+   * The signal of the tasks of a runner without `start` (it may not honour handles): aborted
+   * when the execution ends. Made only for such a runner: the engine's tasks are aborted through
+   * their handles, and an AbortController costs microseconds to make and to abort.
+   */
+  private lifetime: AbortController | undefined;
+  private deadline: Timer | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly depth: number;
   private readonly flowChain: readonly string[];
@@ -124,7 +128,7 @@ class RunLoop {
     private readonly flow: CompiledFlow,
     first: StepResult,
     private readonly options: RunOptions,
-    private readonly clock: Clock,
+    readonly clock: Clock,
     private readonly executionName: string,
     private readonly history: boolean,
     private readonly events: HistoryEvent[],
@@ -141,7 +145,7 @@ class RunLoop {
   /** Arms the execution deadline and the stop signal, applies the first step's commands, drains. */
   begin(commands: Command[]): void {
     const { clock, state, signal } = this;
-    clock.sleep(state.deadline - clock.now(), this.lifetime.signal).then(() => this.push({ type: 'TimedOut' }), noop);
+    this.deadline = clock.timer(state.deadline - clock.now(), () => this.push({ type: 'TimedOut' }));
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener('abort', this.onAbort, { once: true });
     try {
@@ -198,32 +202,28 @@ class RunLoop {
     for (const c of commands) {
       if (c.type === 'RunTask') {
         // every task shares the execution's signal; one is aborted alone through its handle
-        const handle: TaskHandle = {};
-        pending.set(c.id, handle);
-        this.options
-          .tasks({
-            action: c.action,
-            parameters: c.parameters,
-            timeoutMs: c.timeoutMs,
-            signal: this.lifetime.signal,
-            handle,
-            context: {
-              flowName: this.flow.name,
-              executionName: this.executionName,
-              stateName: c.stateName,
-              retryCount: c.retryCount,
-              depth: this.depth,
-              flowChain: this.flowChain,
-            },
-          })
-          .then(
-            (output) => this.push({ type: 'TaskSucceeded', path: c.path, id: c.id, output }),
-            (err: unknown) => this.push({ type: 'TaskFailed', path: c.path, id: c.id, error: toErrorInfo(err, ErrorNames.TaskFailed) }),
-          );
+        const task = new PendingTask(this, c.path, c.id);
+        pending.set(c.id, task);
+        const tasks = this.options.tasks;
+        const request: TaskRequest = {
+          action: c.action,
+          parameters: c.parameters,
+          timeoutMs: c.timeoutMs,
+          signal: tasks.start ? undefined : (this.lifetime ??= new AbortController()).signal,
+          handle: task,
+          context: {
+            flowName: this.flow.name,
+            executionName: this.executionName,
+            stateName: c.stateName,
+            retryCount: c.retryCount,
+            depth: this.depth,
+            flowChain: this.flowChain,
+          },
+        };
+        if (tasks.start) tasks.start(request, task);
+        else tasks(request).then((output) => task.succeeded(output), (err: unknown) => task.failed(err));
       } else if (c.type === 'StartTimer') {
-        const ac = new AbortController();
-        pending.set(c.id, ac);
-        clock.sleep(c.at - clock.now(), ac.signal).then(() => this.push({ type: 'TimerFired', path: c.path, id: c.id }), noop);
+        pending.set(c.id, new PendingTimer(this, c.path, c.id, c.at - clock.now()));
       } else {
         pending.get(c.id)?.abort?.(new Error('no longer needed'));
         pending.delete(c.id);
@@ -242,12 +242,57 @@ class RunLoop {
     this.ended = true;
     this.busy = true;
     for (const p of this.pending.values()) p.abort?.(EXECUTION_ENDED);
-    this.lifetime.abort(EXECUTION_ENDED);
+    this.deadline?.cancel();
+    this.lifetime?.abort(EXECUTION_ENDED);
     this.signal?.removeEventListener('abort', this.onAbort);
     this.pending.clear();
     this.inbox.length = 0;
     if (thrown) this.reject(thrown.err);
     else this.resolve(result(this.state, this.events));
+  }
+}
+
+/**
+ * A task the execution waits for: its handle (the engine sets `abort`, for a Cancel command) and
+ * its listener (the outcome becomes the step input), in one object per task.
+ */
+class PendingTask implements TaskHandle, TaskListener {
+  abort: ((reason: unknown) => void) | undefined = undefined;
+
+  constructor(
+    private readonly loop: RunLoop,
+    private readonly path: readonly number[],
+    private readonly id: number,
+  ) {}
+
+  succeeded(output: Json): void {
+    this.loop.push({ type: 'TaskSucceeded', path: this.path, id: this.id, output });
+  }
+
+  failed(err: unknown): void {
+    this.loop.push({ type: 'TaskFailed', path: this.path, id: this.id, error: toErrorInfo(err, ErrorNames.TaskFailed) });
+  }
+}
+
+/** A Wait or a Retry delay the execution waits for. */
+class PendingTimer {
+  private readonly timer: Timer;
+
+  constructor(
+    private readonly loop: RunLoop,
+    private readonly path: readonly number[],
+    private readonly id: number,
+    ms: number,
+  ) {
+    this.timer = loop.clock.timer(ms, this.fire);
+  }
+
+  private readonly fire = (): void => {
+    this.loop.push({ type: 'TimerFired', path: this.path, id: this.id });
+  };
+
+  abort(): void {
+    this.timer.cancel();
   }
 }
 

@@ -237,3 +237,67 @@ describe('concurrency', () => {
     expect(results[49]).toEqual({ i: 49 });
   });
 });
+
+describe('actions with a callback form (start)', () => {
+  /** An action whose `start` does what `behave` says with the listener; `run` must not be called. */
+  function startAction(name: string, behave: (listener: { succeeded(v: Json): void; failed(e: unknown): void }, ctx: ActionRunContext) => void): ActionDefinition {
+    return {
+      name,
+      description: '',
+      parametersSchema: {},
+      highRisk: false,
+      run: () => Promise.reject(new Error('run called instead of start')),
+      start: (_p, ctx, listener) => behave(listener, ctx),
+    };
+  }
+
+  function engineWith(...defs: ActionDefinition[]): ReturnType<typeof createTaskEngine> {
+    return createTaskEngine({ registry: new ActionRegistry(defs), clock: new ManualClock(), maxInFlight: 1 });
+  }
+
+  it('takes the first outcome only, settled at once or later, and frees the slot each time', async () => {
+    let later: ((v: Json) => void) | undefined;
+    const engine = engineWith(
+      startAction('Test:Now', (l) => {
+        l.succeeded({ now: true });
+        l.failed(new Error('too late'));
+      }),
+      startAction('Test:Later', (l) => {
+        later = (v) => l.succeeded(v);
+      }),
+      startAction('Test:Throws', () => {
+        throw new FlowrunError('Test.Boom', 'thrown by start', { retryable: true });
+      }),
+      startAction('Test:Fails', (l) => l.failed(new Error('plain error'))),
+    );
+    await expect(engine.runTask(request('Test:Now', {}))).resolves.toEqual({ now: true });
+    const pending = engine.runTask(request('Test:Later', {}));
+    const queued = engine.runTask(request('Test:Now', {})); // waits for the only slot
+    await flushMicrotasks();
+    later?.({ later: 1 });
+    await expect(pending).resolves.toEqual({ later: 1 });
+    await expect(queued).resolves.toEqual({ now: true });
+    expect(await rejectionOf(engine.runTask(request('Test:Throws', {})))).toMatchObject({ code: 'Test.Boom', retryable: true });
+    expect(await rejectionOf(engine.runTask(request('Test:Fails', {})))).toMatchObject({ code: ErrorNames.TaskFailed, message: 'plain error' });
+    await engine.close();
+  });
+
+  it('a timeout or an abort settles a task whose action never tells, and aborts its signal', async () => {
+    const clock = new ManualClock();
+    const signals: AbortSignal[] = [];
+    const engine = createTaskEngine({
+      registry: new ActionRegistry([startAction('Test:Never', (_l, ctx) => signals.push(ctx.signal))]),
+      clock,
+    });
+    const timed = rejectionOf(engine.runTask(request('Test:Never', {}, { timeoutMs: 1000 })));
+    await flushMicrotasks();
+    await clock.advance(1000);
+    expect(await timed).toMatchObject({ code: ErrorNames.Timeout, retryable: true });
+    const caller = new AbortController();
+    const aborted = engine.runTask(request('Test:Never', {}, { signal: caller.signal }));
+    caller.abort(new FlowrunError('Test.Stop', 'stopped by the caller'));
+    expect(await rejectionOf(aborted)).toMatchObject({ code: 'Test.Stop' });
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    await engine.close();
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ActionRegistry, createTaskEngine } from '../../src/engine/index.js';
 import type { TaskRequest, TaskRunner } from '../../src/engine/types.js';
 import { runExecution } from '../../src/interpreter/run.js';
 import { ManualClock, flushMicrotasks } from '../../src/shared/clock.js';
@@ -86,6 +87,86 @@ describe('the run loop', () => {
     const r = await run;
     expect(r.status).toBe('Succeeded');
     expect(r.output).toEqual({ Items: [{ r: 'first' }, { r: 'second' }, { r: 'third' }, { r: 'fourth' }] });
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it("with the engine's runner, a task still running when the execution times out is aborted through its handle", async () => {
+    const clock = new ManualClock();
+    const signals: AbortSignal[] = [];
+    const registry = new ActionRegistry([
+      {
+        name: 'Test:A',
+        description: '',
+        parametersSchema: {},
+        highRisk: false,
+        run: (_p, ctx) =>
+          new Promise<Json>((_, reject) => {
+            signals.push(ctx.signal);
+            ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+          }),
+      },
+    ]);
+    const engine = createTaskEngine({ registry, clock });
+    const requests: TaskRequest[] = [];
+    const tasks: TaskRunner = Object.assign((req: TaskRequest) => engine.runTask(req), {
+      start: (req: TaskRequest, listener: Parameters<NonNullable<TaskRunner['start']>>[1]) => {
+        requests.push(req);
+        engine.runTask.start?.(req, listener);
+      },
+    });
+    const run = runExecution(oneTask, {}, { tasks, clock, timeoutMs: 1000 });
+    await flushMicrotasks();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.signal).toBeUndefined(); // no shared signal: the handle is enough
+    await clock.advance(1000);
+    const r = await run;
+    expect(r.status).toBe('TimedOut');
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(clock.pendingCount).toBe(0);
+    await engine.close();
+  });
+
+  it('a runner without start gets one signal for all the tasks, aborted when the execution ends', async () => {
+    const clock = new ManualClock();
+    const requests: TaskRequest[] = [];
+    const tasks: TaskRunner = (req) => {
+      requests.push(req);
+      return requests.length === 1 ? Promise.resolve({ ok: 1 }) : new Promise<Json>(() => undefined);
+    };
+    const failing = flow(`
+Type: StateMachine
+Name: p
+SpecVersion: v1
+StartAt: P
+States:
+  - Type: Parallel
+    Name: P
+    Branches:
+      - StartAt: Done
+        States:
+          - Type: Task
+            Name: Done
+            Action: Test:Done
+            Next: Boom
+          - Type: Fail
+            Name: Boom
+            Code: Test.Boom
+            Detail: on purpose
+      - StartAt: Hangs
+        States:
+          - Type: Task
+            Name: Hangs
+            Action: Test:Hangs
+            End: true
+    End: true
+`);
+    const r = await runExecution(failing, {}, { tasks, clock });
+    expect(r.status).toBe('Failed');
+    expect(r.error?.Code).toBe('Test.Boom');
+    expect(requests).toHaveLength(2);
+    expect(requests[0]?.signal).toBe(requests[1]?.signal);
+    expect(requests[1]?.signal?.aborted).toBe(true);
     expect(clock.pendingCount).toBe(0);
   });
 });

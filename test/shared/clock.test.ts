@@ -26,7 +26,49 @@ describe('systemClock.sleep', () => {
   });
 });
 
+describe('systemClock.timer', () => {
+  it('fires once after its delay, even past the longest setTimeout (chained)', async () => {
+    vi.useFakeTimers();
+    let fired = 0;
+    systemClock.timer(MAX_TIMER_MS + 10_000, () => fired++);
+    await vi.advanceTimersByTimeAsync(MAX_TIMER_MS);
+    expect(fired).toBe(0);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(fired).toBe(1);
+    await vi.advanceTimersByTimeAsync(MAX_TIMER_MS + 10_000);
+    expect(fired).toBe(1);
+  });
+
+  it('never fires once cancelled (before its time, or past the first chained part), and cancelling twice is harmless', async () => {
+    vi.useFakeTimers();
+    let fired = 0;
+    const short = systemClock.timer(1000, () => fired++);
+    short.cancel();
+    const long = systemClock.timer(MAX_TIMER_MS + 10_000, () => fired++);
+    await vi.advanceTimersByTimeAsync(MAX_TIMER_MS + 1);
+    long.cancel();
+    long.cancel();
+    await vi.advanceTimersByTimeAsync(MAX_TIMER_MS);
+    expect(fired).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe('ManualClock', () => {
+  it('fires timers with the sleeps, in deadline order, and forgets cancelled ones', async () => {
+    const clock = new ManualClock();
+    const order: string[] = [];
+    clock.timer(300, () => order.push('timer 300'));
+    const cancelled = clock.timer(100, () => order.push('cancelled'));
+    void clock.sleep(200).then(() => order.push('sleep 200'));
+    clock.timer(50, () => order.push('timer 50'));
+    cancelled.cancel();
+    expect(clock.pendingCount).toBe(3);
+    await clock.advance(1000);
+    expect(order).toEqual(['timer 50', 'sleep 200', 'timer 300']);
+    expect(clock.pendingCount).toBe(0);
+  });
+
   it('fires sleeps in deadline order as time advances', async () => {
     const clock = new ManualClock(0);
     const order: number[] = [];

@@ -6,7 +6,7 @@ import type { Json, JsonObject } from '../../shared/json.js';
 import { EngineErrorNames } from '../errors.js';
 import { FUNCTION_NAME_PATTERN, functionNameFromArn } from '../functions.js';
 import type { FunctionContext, FunctionLoader, LoadedFunction } from '../functions.js';
-import type { ActionDefinition, ActionRunContext } from '../types.js';
+import type { ActionDefinition, ActionRunContext, TaskListener } from '../types.js';
 
 export const INVOKE_FUNCTION_ACTION = 'FC:InvokeFunction';
 
@@ -48,7 +48,11 @@ export function createInvokeFunctionAction(loader: FunctionLoader): ActionDefini
     description: 'Invokes a local function from the functions directory and returns {StatusCode, Body}.',
     parametersSchema: invokeFunctionParametersSchema,
     highRisk: false,
-    run: (parameters, ctx) => invoke(loader, parameters, ctx),
+    run: (parameters, ctx) =>
+      new Promise<Json>((resolve, reject) => {
+        invoke(loader, parameters, ctx, { succeeded: resolve, failed: reject });
+      }),
+    start: (parameters, ctx, listener) => invoke(loader, parameters, ctx, listener),
   };
 }
 
@@ -72,42 +76,55 @@ export function targetFunctionName(parameters: Json): string {
   throw invalid('functionName (a string) or resourceArn is required');
 }
 
-function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunContext): Promise<Json> {
+function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunContext, listener: TaskListener): void {
   let name: string;
   try {
     name = targetFunctionName(parameters);
   } catch (err) {
-    return Promise.reject(err);
+    listener.failed(err);
+    return;
   }
   // once the module is cached: no promise and no microtask before the handler runs
   const fn = loader.loaded?.(name);
-  return fn ? call(fn, name, parameters as JsonObject, ctx) : loader.load(name).then((loaded) => call(loaded, name, parameters as JsonObject, ctx));
+  if (fn) call(fn, name, parameters as JsonObject, ctx, listener);
+  else loader.load(name).then((loaded) => call(loaded, name, parameters as JsonObject, ctx, listener), (err: unknown) => listener.failed(err));
 }
 
 /**
- * Calls a loaded handler; its result as `{StatusCode, Body}`. Not an async function: the handler's
- * promise is chained once, without the suspended frame an `await` keeps per call.
+ * Calls a loaded handler and tells `listener` its result as `{StatusCode, Body}`: the handler's
+ * promise is chained once (no async frame kept per call, no promise of the action's own).
  */
-function call(fn: LoadedFunction, name: string, params: JsonObject, ctx: ActionRunContext): Promise<Json> {
+function call(fn: LoadedFunction, name: string, params: JsonObject, ctx: ActionRunContext, listener: TaskListener): void {
   // The function gets its own copy: parameters share objects with the execution's state.
   const event = copyJson(params['body'] !== undefined ? params['body'] : (params['payload'] ?? null));
   let result: unknown;
   try {
     result = fn.handler(event, new InvocationContext(name, ctx));
   } catch (err) {
-    return Promise.reject(functionError(name, err));
+    listener.failed(functionError(name, err));
+    return;
   }
   if (!isThenable(result)) {
-    try {
-      return Promise.resolve(invocationOutput(name, result));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    tell(listener, name, result);
+    return;
   }
-  return Promise.resolve(result).then(
-    (value) => invocationOutput(name, value),
-    (err: unknown) => Promise.reject(functionError(name, err)),
+  // Promise.resolve: a native promise as it is; a foreign thenable adopted once
+  Promise.resolve(result).then(
+    (value) => tell(listener, name, value),
+    (err: unknown) => listener.failed(functionError(name, err)),
   );
+}
+
+/** Tells `listener` the handler's value as the action's output (or why it is not JSON). */
+function tell(listener: TaskListener, name: string, value: unknown): void {
+  let output: JsonObject;
+  try {
+    output = invocationOutput(name, value);
+  } catch (err) {
+    listener.failed(err);
+    return;
+  }
+  listener.succeeded(output);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
