@@ -13,7 +13,7 @@ import type { Json, JsonObject } from '../shared/json.js';
 import { EXPRESS_EXECUTION_TIMEOUT_MS, STANDARD_EXECUTION_TIMEOUT_MS } from '../shared/limits.js';
 import type { HistoryLog } from './history-log.js';
 import { start, step } from './step.js';
-import type { Command, ExecutionState, ExecutionStatus, HistoryEvent, StepInput, StepResult } from './types.js';
+import type { Command, ExecutionState, ExecutionStatus, HistoryEvent, StepInput, StepOptions, StepResult } from './types.js';
 
 export interface RunOptions {
   /** Runs Task states. */
@@ -122,7 +122,7 @@ class RunLoop {
   private readonly signal: AbortSignal | undefined;
   private readonly depth: number;
   private readonly flowChain: readonly string[];
-  private readonly log: HistoryLog | undefined;
+  private readonly stepOptions: StepOptions;
 
   constructor(
     private readonly flow: CompiledFlow,
@@ -139,7 +139,7 @@ class RunLoop {
     this.signal = options.signal ?? options.controller?.signal;
     this.depth = options.depth ?? 0;
     this.flowChain = [...(options.flowChain ?? []), flow.name];
-    this.log = options.log;
+    this.stepOptions = { history, inPlace: true, log: options.log };
   }
 
   /** Arms the execution deadline and the stop signal, applies the first step's commands, drains. */
@@ -154,13 +154,14 @@ class RunLoop {
       this.fail(err);
       return;
     }
-    this.drain();
+    this.drain(undefined);
   }
 
   readonly push = (item: StepInput): void => {
     if (this.ended) return;
-    this.inbox.push(item);
-    if (!this.busy) this.drain();
+    // idle, the inbox is empty: the input is applied at once, without a trip through it
+    if (this.busy) this.inbox.push(item);
+    else this.drain(item);
   };
 
   private readonly onAbort = (): void => {
@@ -168,23 +169,16 @@ class RunLoop {
     this.push({ type: 'Stop', error: { Code: ErrorNames.Cancelled, Detail: reason instanceof Error ? reason.message : 'the execution was cancelled' } });
   };
 
-  /** Applies the queued inputs in order; ends the execution once it is no longer Running. */
-  private drain(): void {
+  /** Applies `first`, then the queued inputs, in order; ends the execution once it is no longer Running. */
+  private drain(first: StepInput | undefined): void {
     this.busy = true;
-    const { inbox, flow, history, log, events } = this;
+    const { flow, history, events, stepOptions } = this;
     const onEvent = this.options.onEvent;
     try {
-      while (this.state.status === 'Running' && this.head < inbox.length) {
-        const item = inbox[this.head] as StepInput;
-        // the slot is cleared at once: a consumed input dies young instead of waiting for the splice
-        inbox[this.head++] = undefined;
-        if (this.head > 1024 && this.head * 2 > inbox.length) {
-          inbox.splice(0, this.head);
-          this.head = 0;
-        }
+      for (let item = first ?? this.nextQueued(); item !== undefined && this.state.status === 'Running'; item = this.nextQueued()) {
         if ('id' in item) this.pending.delete(item.id);
         // in place: the loop never looks at an earlier state again (no O(items) frame copies)
-        const next = step(flow, this.state, item, this.clock.now(), { history, inPlace: true, log });
+        const next = step(flow, this.state, item, this.clock.now(), stepOptions);
         this.state = next.state;
         if (history) record(events, next.events, onEvent);
         this.apply(next.commands);
@@ -195,6 +189,26 @@ class RunLoop {
     }
     this.busy = false;
     if (this.state.status !== 'Running') this.finish(undefined);
+  }
+
+  /** The oldest queued input, taken out of the inbox (undefined when it is empty). */
+  private nextQueued(): StepInput | undefined {
+    const inbox = this.inbox;
+    if (this.head >= inbox.length) {
+      if (this.head > 0) {
+        inbox.length = 0;
+        this.head = 0;
+      }
+      return undefined;
+    }
+    const item = inbox[this.head];
+    // the slot is cleared at once: a consumed input dies young instead of waiting for the splice
+    inbox[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > inbox.length) {
+      inbox.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
   }
 
   private apply(commands: Command[]): void {

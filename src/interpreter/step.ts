@@ -584,11 +584,13 @@ function copyPath(state: ExecutionState, path: readonly number[]): Frame[] | und
 /** The frames from the root to `path`, as they are (in-place stepping); undefined if the path is gone. */
 function framesOnPath(state: ExecutionState, path: readonly number[]): Frame[] | undefined {
   let current = state.root;
-  const frames = [current];
-  for (const i of path) {
-    const kid = current.kids?.[i];
+  // sized up front: a one-element literal grown by push gets room for 17
+  const frames = new Array<Frame>(path.length + 1);
+  frames[0] = current;
+  for (let k = 0; k < path.length; k++) {
+    const kid = current.kids?.[path[k] as number];
     if (!kid) return undefined;
-    frames.push(kid);
+    frames[k + 1] = kid;
     current = kid;
   }
   return frames;

@@ -199,6 +199,8 @@ export function toJson(name: string, value: unknown): Json {
   }
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 const NOT_PLAIN: unique symbol = Symbol('not plain JSON');
 /** Deeper than this, {@link copyPlainJson} gives up (a cycle, or data JSON.stringify should judge). */
 const MAX_PLAIN_DEPTH = 256;
@@ -237,7 +239,9 @@ function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
       const out: JsonObject = {};
-      for (const key of Object.keys(value)) {
+      // for-in over own keys: no keys array per object (Object.keys makes one)
+      for (const key in value) {
+        if (!hasOwn.call(value, key)) continue;
         const item: unknown = (value as Record<string, unknown>)[key];
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
         const copy = copyPlainJson(item, depth + 1);
@@ -281,7 +285,8 @@ function copyTree(value: Json, depth: number): Json | typeof NOT_PLAIN {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
   const out: JsonObject = {};
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) continue;
     const copy = copyTree(value[key] as Json, depth + 1);
     if (copy === NOT_PLAIN) return NOT_PLAIN;
     setOwn(out, key, copy);
