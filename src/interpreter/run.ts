@@ -2,7 +2,7 @@
  * The in-memory run loop: drives `step` for one execution inside one call (express flows, the
  * CLI, child flows). Effects happen only here: tasks go to the TaskRunner, timers to the Clock.
  */
-import type { TaskHandle, TaskListener, TaskRequest, TaskRunner } from '../engine/types.js';
+import type { TaskContext, TaskHandle, TaskListener, TaskRequest, TaskRunner } from '../engine/types.js';
 import type { CompiledFlow } from '../flow/graph.js';
 import { systemClock } from '../shared/clock.js';
 import type { Clock, Timer } from '../shared/clock.js';
@@ -111,7 +111,7 @@ class RunLoop {
   private busy = true;
   private ended = false;
   /** Tasks and timers awaited, by id: what a Cancel command aborts. */
-  private readonly pending = new Map<number, PendingTask | PendingTimer>();
+  private readonly pending = new Map<number, TaskCall | PendingTimer>();
   /**
    * The signal of the tasks of a runner without `start` (it may not honour handles): aborted
    * when the execution ends. Made only for such a runner: the engine's tasks are aborted through
@@ -120,16 +120,16 @@ class RunLoop {
   private lifetime: AbortController | undefined;
   private deadline: Timer | undefined;
   private readonly signal: AbortSignal | undefined;
-  private readonly depth: number;
-  private readonly flowChain: readonly string[];
+  readonly depth: number;
+  readonly flowChain: readonly string[];
   private readonly stepOptions: StepOptions;
 
   constructor(
-    private readonly flow: CompiledFlow,
+    readonly flow: CompiledFlow,
     first: StepResult,
     private readonly options: RunOptions,
     readonly clock: Clock,
-    private readonly executionName: string,
+    readonly executionName: string,
     private readonly history: boolean,
     private readonly events: HistoryEvent[],
     private readonly resolve: (result: ExecutionResult) => void,
@@ -215,27 +215,12 @@ class RunLoop {
     const { pending, clock } = this;
     for (const c of commands) {
       if (c.type === 'RunTask') {
-        // every task shares the execution's signal; one is aborted alone through its handle
-        const task = new PendingTask(this, c.path, c.id);
-        pending.set(c.id, task);
         const tasks = this.options.tasks;
-        const request: TaskRequest = {
-          action: c.action,
-          parameters: c.parameters,
-          timeoutMs: c.timeoutMs,
-          signal: tasks.start ? undefined : (this.lifetime ??= new AbortController()).signal,
-          handle: task,
-          context: {
-            flowName: this.flow.name,
-            executionName: this.executionName,
-            stateName: c.stateName,
-            retryCount: c.retryCount,
-            depth: this.depth,
-            flowChain: this.flowChain,
-          },
-        };
-        if (tasks.start) tasks.start(request, task);
-        else tasks(request).then((output) => task.succeeded(output), (err: unknown) => task.failed(err));
+        // a runner without `start` may not honour handles: its tasks share a signal aborted at the end
+        const task = new TaskCall(this, c, tasks.start ? undefined : (this.lifetime ??= new AbortController()).signal);
+        pending.set(c.id, task);
+        if (tasks.start) tasks.start(task, task);
+        else tasks(task).then((output) => task.succeeded(output), (err: unknown) => task.failed(err));
       } else if (c.type === 'StartTimer') {
         pending.set(c.id, new PendingTimer(this, c.path, c.id, c.at - clock.now()));
       } else {
@@ -267,17 +252,44 @@ class RunLoop {
 }
 
 /**
- * A task the execution waits for: its handle (the engine sets `abort`, for a Cancel command) and
- * its listener (the outcome becomes the step input), in one object per task.
+ * A task the execution waits for, in one object (a task is made per Map item): the request handed
+ * to the runner, which is also its own context (their fields are distinct), the handle the engine
+ * sets `abort` on (for a Cancel command, and when the execution ends), and the listener told the
+ * outcome (which becomes the step input).
  */
-class PendingTask implements TaskHandle, TaskListener {
+class TaskCall implements TaskRequest, TaskContext, TaskHandle, TaskListener {
+  readonly action: string;
+  readonly parameters: Json;
+  readonly timeoutMs: number | undefined;
+  readonly handle: TaskHandle = this;
+  readonly context: TaskContext = this;
+  readonly flowName: string;
+  readonly executionName: string;
+  readonly stateName: string;
+  readonly retryCount: number;
+  readonly depth: number;
+  readonly flowChain: readonly string[];
   abort: ((reason: unknown) => void) | undefined = undefined;
+  private readonly path: readonly number[];
+  private readonly id: number;
 
   constructor(
     private readonly loop: RunLoop,
-    private readonly path: readonly number[],
-    private readonly id: number,
-  ) {}
+    command: Extract<Command, { type: 'RunTask' }>,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.action = command.action;
+    this.parameters = command.parameters;
+    this.timeoutMs = command.timeoutMs;
+    this.flowName = loop.flow.name;
+    this.executionName = loop.executionName;
+    this.stateName = command.stateName;
+    this.retryCount = command.retryCount;
+    this.depth = loop.depth;
+    this.flowChain = loop.flowChain;
+    this.path = command.path;
+    this.id = command.id;
+  }
 
   succeeded(output: Json): void {
     this.loop.push({ type: 'TaskSucceeded', path: this.path, id: this.id, output });

@@ -49,6 +49,21 @@ interface Ctx {
 
 const NO_PATH: readonly number[] = [];
 
+/** The commands of a step that has none (most steps have one or none): shared, frozen. */
+const NO_COMMANDS = Object.freeze([]) as unknown as Command[];
+
+/** The events of a step that keeps none (they are only counted): shared, frozen. */
+const NO_EVENTS = Object.freeze([]) as unknown as HistoryEvent[];
+
+/**
+ * Adds a command: the first in an array of exactly one (an empty array grown by push gets room
+ * for 17, and a step makes one array).
+ */
+function addCommand(x: Ctx, command: Command): void {
+  if (x.commands === NO_COMMANDS) x.commands = [command];
+  else x.commands.push(command);
+}
+
 /** The path of child `i` of the frame at `path` (a literal for a child of the root: no spread). */
 function childPath(path: readonly number[], i: number): number[] {
   if (path.length === 0) return [i];
@@ -225,7 +240,8 @@ function exec(x: Ctx, frame: Frame, node: FlowNode, path: readonly number[]): vo
         frame.phase = 'task';
         frame.waitId = id;
         // one literal per shape (a spread of the optional token made every command on the slow path)
-        x.commands.push(
+        addCommand(
+          x,
           taskToken === undefined
             ? { type: 'RunTask', path, id, action: node.action, mode: node.mode, parameters, timeoutMs: node.timeoutMs, stateName: node.name, retryCount: frame.retries }
             : { type: 'RunTask', path, id, action: node.action, mode: node.mode, taskToken, parameters, timeoutMs: node.timeoutMs, stateName: node.name, retryCount: frame.retries },
@@ -257,7 +273,7 @@ function startTimer(x: Ctx, frame: Frame, path: readonly number[], at: number, p
   const id = ++x.state.seq;
   frame.phase = phase;
   frame.waitId = id;
-  x.commands.push({ type: 'StartTimer', path, id, at });
+  addCommand(x, { type: 'StartTimer', path, id, at });
 }
 
 function startWait(x: Ctx, frame: Frame, node: WaitNode, path: readonly number[], input: JsonObject): void {
@@ -468,7 +484,7 @@ function clearChildren(frame: Frame): void {
 /** Asks the runner to drop every task and timer a frame (and its children) still waits for. */
 function cancelFrame(x: Ctx, frame: Frame): void {
   if ((frame.phase === 'task' || frame.phase === 'wait' || frame.phase === 'retry') && frame.waitId !== undefined) {
-    x.commands.push({ type: 'Cancel', id: frame.waitId });
+    addCommand(x, { type: 'Cancel', id: frame.waitId });
   }
   if (frame.kids) for (const kid of frame.kids) if (kid) cancelFrame(x, kid);
 }
@@ -671,7 +687,7 @@ export function start(options: StartOptions): StepResult {
     root: newFrame(flow.root, input),
   };
   if (options.taskTokenSeed !== undefined) state.tokenSeed = options.taskTokenSeed;
-  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, log: options.log, halted: false };
+  const x: Ctx = { flow, state, now, commands: NO_COMMANDS, events: options.history === true ? [] : NO_EVENTS, keep: options.history === true, log: options.log, halted: false };
   emit(x, 'ExecutionStarted', undefined, undefined, x.keep ? { Input: input } : undefined);
   if (!jsonFitsIn(input, MAX_STATE_IO_BYTES)) {
     end(x, 'Failed', { Code: ErrorNames.DataLimitExceeded, Detail: `the execution input is larger than ${MAX_STATE_IO_BYTES} bytes` });
@@ -687,7 +703,7 @@ export function step(flow: CompiledFlow, previous: ExecutionState, input: StepIn
   if (previous.status !== 'Running') return { state: previous, commands: [], events: [] };
   // in place, the state itself is the next one (no copy: a spread of it is V8's slow path)
   const state: ExecutionState = options.inPlace === true ? previous : { ...previous };
-  const x: Ctx = { flow, state, now, commands: [], events: [], keep: options.history === true, log: options.log, halted: false };
+  const x: Ctx = { flow, state, now, commands: NO_COMMANDS, events: options.history === true ? [] : NO_EVENTS, keep: options.history === true, log: options.log, halted: false };
   switch (input.type) {
     case 'TimedOut':
       cancelFrame(x, state.root);
