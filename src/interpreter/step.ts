@@ -14,7 +14,7 @@ import { END } from '../flow/graph.js';
 import type { CompiledFlow, FlowNode, MapBatches, MapNode, ParallelNode, RetryPolicy, ScopeGraph, WaitNode } from '../flow/graph.js';
 import { ErrorNames, FlowrunError, toErrorInfo } from '../shared/errors.js';
 import type { ErrorInfo } from '../shared/errors.js';
-import { isJsonObject, jsonFitsIn, jsonFitsTightly, jsonTypeName } from '../shared/json.js';
+import { isJsonObject, jsonFitsIn, jsonFitsTightly, jsonSizeBound, jsonTypeName } from '../shared/json.js';
 import type { Json, JsonObject } from '../shared/json.js';
 import {
   MAX_TRANSITIONS_PER_EXECUTION,
@@ -337,6 +337,7 @@ function startMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[], 
   frame.running = 0;
   frame.kids = new Array<Frame | null>(items.length).fill(null);
   frame.results = new Array<JsonObject | null>(items.length).fill(null);
+  frame.resultBytes = 0;
   frame.phase = 'children';
   pumpMap(x, frame, node, path);
   finishChildren(x, frame, node, path);
@@ -435,6 +436,8 @@ function settleChild(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: r
   }
   const output = kid.output ?? {};
   if (frame.results) frame.results[index] = output;
+  // just made, the result is at hand: bounding it now spares a walk of every result at the end
+  if (node.kind === 'Map' && frame.resultBytes !== undefined) frame.resultBytes += jsonSizeBound(output, MAX_STATE_IO_BYTES) + 1;
   if (node.kind === 'Map' && node.tolerance && node.tolerance.failed(output)) {
     frame.failures = (frame.failures ?? 0) + 1;
     if (frame.failures > (frame.tolerated ?? 0)) frame.stopped = true;
@@ -455,17 +458,35 @@ function finishChildren(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path
       output[`Branch${i}`] = r ?? {};
     });
   }
+  const bound = node.kind === 'Map' ? mapOutputBound(frame) : undefined;
   clearChildren(frame);
   try {
-    complete(x, frame, node, path, node.kind === 'Map' ? checkMapOutput(output, 'output', node.name) : checkObject(output, 'output', node.name));
+    let checked: JsonObject;
+    if (bound !== undefined && bound <= MAX_STATE_IO_BYTES) checked = output;
+    else checked = node.kind === 'Map' ? checkMapOutput(output, 'output', node.name) : checkObject(output, 'output', node.name);
+    complete(x, frame, node, path, checked);
   } catch (err) {
     fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));
   }
 }
 
+/**
+ * An upper bound of the size of a finished Map's output, `{"Items":[...]}`, from the bounds of the
+ * results collected (`resultBytes`) and 3 bytes (`{}` and a comma) per item that has none;
+ * undefined when the frame has no `resultBytes` (then the output is walked).
+ */
+function mapOutputBound(frame: Frame): number | undefined {
+  const results = frame.results;
+  if (frame.resultBytes === undefined || !results) return undefined;
+  let missing = 0;
+  for (let i = 0; i < results.length; i++) if (results[i] === null) missing++;
+  return '{"Items":[]}'.length + frame.resultBytes + 3 * missing;
+}
+
 function clearChildren(frame: Frame): void {
   delete frame.kids;
   delete frame.results;
+  delete frame.resultBytes;
   delete frame.items;
   delete frame.nextItem;
   delete frame.running;

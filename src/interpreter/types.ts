@@ -34,6 +34,12 @@ export interface Frame {
   kids?: (Frame | null)[];
   /** Results of finished children, by index. */
   results?: (JsonObject | null)[];
+  /**
+   * Map: an upper bound of the JSON size of the results collected so far, each with its separator
+   * (see `jsonSizeBound`), so that the Map's output is size-checked without a walk of every result
+   * once the last one is in. Absent (a state written before it existed): the output is walked.
+   */
+  resultBytes?: number;
   /** Map: the items, the next item to start, and children in flight. */
   items?: Json[];
   nextItem?: number;

@@ -96,6 +96,15 @@ export function jsonFitsIn(value: Json, limit: number): boolean {
 }
 
 /**
+ * An upper bound of the UTF-8 size of the JSON text of `value`, exact for integers and printable
+ * ASCII text (a byte over per array or object member at most); past `limit` it stops counting and
+ * returns some number above `limit`.
+ */
+export function jsonSizeBound(value: Json, limit: number): number {
+  return sizeBound(value, limit, 0, true);
+}
+
+/**
  * The same answer as {@link jsonFitsIn}, with the tight bound first: for large values of ASCII
  * text and integers (a Map's 1,000 results) it decides without writing the JSON text.
  */

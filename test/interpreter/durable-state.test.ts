@@ -110,3 +110,47 @@ describe('execution state', () => {
     expect(stale.commands).toEqual([]);
   });
 });
+
+describe('Map output size, for states saved before result sizes were kept', () => {
+  const small = flow(`
+Type: StateMachine
+Name: sizes
+SpecVersion: v1
+StartAt: M
+States:
+  - Type: Map
+    Name: M
+    ItemsPath: $Input.items
+    Processor:
+      StartAt: T
+      States:
+        - Type: Task
+          Name: T
+          Action: Test:Any
+          End: true
+    End: true
+`);
+
+  /** Runs two items to the end, each task answering `result`; `legacy` drops `resultBytes` from the saved state first. */
+  function finish(result: Json, legacy: boolean): ExecutionState {
+    const first = start({ flow: small, input: { items: [1, 2] }, executionName: 'e', now: 0, timeoutMs: 60_000 });
+    const saved = JSON.parse(JSON.stringify(first.state)) as ExecutionState;
+    expect(saved.root.resultBytes).toBe(0);
+    if (legacy) delete saved.root.resultBytes;
+    let state = saved;
+    for (const c of first.commands) {
+      if (c.type !== 'RunTask') continue;
+      state = step(small, state, { type: 'TaskSucceeded', path: c.path, id: c.id, output: result }, 1).state;
+    }
+    return state;
+  }
+
+  it('measures the output the old way, and as exactly', () => {
+    const fits = { t: 'x'.repeat(30_000) };
+    const over = { t: 'x'.repeat(33_000) };
+    for (const legacy of [false, true]) {
+      expect(finish(fits, legacy)).toMatchObject({ status: 'Succeeded', output: { Items: [fits, fits] } });
+      expect(finish(over, legacy)).toMatchObject({ status: 'Failed', error: { Code: 'FnF.DataLimitExceeded' } });
+    }
+  });
+});

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runExecution } from '../../src/interpreter/run.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { FlowrunError } from '../../src/shared/errors.js';
+import type { Json } from '../../src/shared/json.js';
 import { actions, flaky, flow } from './helpers.js';
 
 const retryFlow = (
@@ -268,6 +270,69 @@ States:
       if (status === 'Failed') expect(r.error?.Code).toBe('FnF.DataLimitExceeded');
       else expect(Buffer.byteLength(JSON.stringify(r.output))).toBeLessThanOrEqual(64 * 1024);
     }
+  });
+
+  it('decides a Map output near 64 KiB exactly, from the sizes of its results as they came in (random results)', async () => {
+    const f = flow(`
+Type: StateMachine
+Name: nearmap
+SpecVersion: v1
+StartAt: M
+States:
+  - Type: Map
+    Name: M
+    ItemsPath: $Input.items
+    MaxConcurrency: 7
+    Processor:
+      StartAt: A
+      States:
+        - Type: Task
+          Name: A
+          Action: Test:Result
+          Parameters:
+            i.$: $Input.Item
+          End: true
+    End: true
+`);
+    // the items are indexes (a small input); item i's result is results[i]
+    let results: Json[] = [];
+    const tasks = actions({ Result: (p) => results[(p as { i: number }).i] as Json });
+    // random results (text that escapes or leaves ASCII, numbers, nesting); the case is the
+    // longest run of them whose output fits in 64 KiB, then one more (just over)
+    // (printable ASCII other than quote and backslash, and integers, are bounded within a few bytes per result: their bound
+    // decides close to the limit; other text is bounded loosely and the output is measured)
+    const ascii: fc.Arbitrary<Json> = fc
+      .tuple(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).filter((c) => c !== 0x22 && c !== 0x5c).map((c) => String.fromCharCode(c)), minLength: 50, maxLength: 200 }), fc.integer())
+      .map(([a, n]) => ({ a, n, x: { ok: true } }));
+    const result: fc.Arbitrary<Json> = fc.oneof(
+      ascii,
+      fc.string({ unit: 'binary', minLength: 20, maxLength: 80 }).map((t) => ({ t })),
+      fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ minLength: 20, maxLength: 80 })).map(([d, t]) => ({ d, x: { t } })),
+    );
+    const bytesOf = (v: Json): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
+    let cases = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.array(ascii, { minLength: 3000, maxLength: 3000 }), fc.array(result, { minLength: 3000, maxLength: 3000 })), async (pool) => {
+        let size = '{"Items":[]}'.length - 1;
+        let k = 0;
+        while (k < pool.length && size + bytesOf(pool[k] as Json) + 1 <= 64 * 1024) size += bytesOf(pool[k++] as Json) + 1;
+        if (k === pool.length) return; // the pool never reaches the limit
+        cases++;
+        for (const [n, status] of [
+          [k, 'Succeeded'],
+          [k + 1, 'Failed'],
+        ] as const) {
+          results = pool.slice(0, n);
+          expect(bytesOf({ Items: results }) <= 64 * 1024).toBe(status === 'Succeeded');
+          const r = await runExecution(f, { items: results.map((_, i) => i) }, { tasks });
+          expect(r.status).toBe(status);
+          if (status === 'Failed') expect(r.error?.Code).toBe('FnF.DataLimitExceeded');
+          else expect(r.output).toEqual({ Items: results });
+        }
+      }),
+      { numRuns: 25 },
+    );
+    expect(cases).toBeGreaterThan(20);
   });
 
   it('ends a Choice loop that never ends at the 5,000-event cap', async () => {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonFitsIn, jsonFitsTightly } from '../../src/shared/json.js';
+import { jsonFitsIn, jsonFitsTightly, jsonSizeBound } from '../../src/shared/json.js';
 import type { Json } from '../../src/shared/json.js';
 
 const bytes = (v: Json): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
@@ -27,6 +27,17 @@ describe('JSON size checks', () => {
           expect(jsonFitsIn(v, n - 1)).toBe(false);
           expect(jsonFitsTightly(v, n - 1)).toBe(false);
         }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('jsonSizeBound never comes in under the size, and passes the limit once the size does', () => {
+    fc.assert(
+      fc.property(values, (v) => {
+        const n = bytes(v);
+        expect(jsonSizeBound(v, Number.MAX_SAFE_INTEGER)).toBeGreaterThanOrEqual(n);
+        if (n > 0) expect(jsonSizeBound(v, n - 1)).toBeGreaterThan(n - 1);
       }),
       { numRuns: 2000 },
     );
