@@ -45,6 +45,9 @@ interface Ctx {
   log: HistoryLog | undefined;
   /** Set when the event cap is passed: every frame stops where it is. */
   halted: boolean;
+  /** The task result this step measured, and the bound found (a Map item's result is counted once). */
+  sized: Json | undefined;
+  sizedBytes: number;
 }
 
 const NO_PATH: readonly number[] = [];
@@ -129,6 +132,19 @@ function checkObject(value: Json, what: string, stateName: string): JsonObject {
   if (!jsonFitsIn(value, MAX_STATE_IO_BYTES)) {
     throw new FlowrunError(ErrorNames.DataLimitExceeded, `the ${what} of state '${stateName}' is larger than ${MAX_STATE_IO_BYTES} bytes`);
   }
+  return value;
+}
+
+/**
+ * {@link checkObject} for a task's result, with the tight size bound: the bound is kept in the
+ * step, and a Map whose item ends with this result adds it up without measuring it again.
+ */
+function checkTaskResult(x: Ctx, value: Json, stateName: string): JsonObject {
+  if (!isJsonObject(value)) return checkObject(value, 'task result', stateName);
+  const bytes = jsonSizeBound(value, MAX_STATE_IO_BYTES);
+  if (bytes > MAX_STATE_IO_BYTES) return checkObject(value, 'task result', stateName);
+  x.sized = value;
+  x.sizedBytes = bytes;
   return value;
 }
 
@@ -437,7 +453,9 @@ function settleChild(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path: r
   const output = kid.output ?? {};
   if (frame.results) frame.results[index] = output;
   // just made, the result is at hand: bounding it now spares a walk of every result at the end
-  if (node.kind === 'Map' && frame.resultBytes !== undefined) frame.resultBytes += jsonSizeBound(output, MAX_STATE_IO_BYTES) + 1;
+  if (node.kind === 'Map' && frame.resultBytes !== undefined) {
+    frame.resultBytes += (output === x.sized ? x.sizedBytes : jsonSizeBound(output, MAX_STATE_IO_BYTES)) + 1;
+  }
   if (node.kind === 'Map' && node.tolerance && node.tolerance.failed(output)) {
     frame.failures = (frame.failures ?? 0) + 1;
     if (frame.failures > (frame.tolerated ?? 0)) frame.stopped = true;
@@ -708,7 +726,7 @@ export function start(options: StartOptions): StepResult {
     root: newFrame(flow.root, input),
   };
   if (options.taskTokenSeed !== undefined) state.tokenSeed = options.taskTokenSeed;
-  const x: Ctx = { flow, state, now, commands: NO_COMMANDS, events: options.history === true ? [] : NO_EVENTS, keep: options.history === true, log: options.log, halted: false };
+  const x: Ctx = { flow, state, now, commands: NO_COMMANDS, events: options.history === true ? [] : NO_EVENTS, keep: options.history === true, log: options.log, halted: false, sized: undefined, sizedBytes: 0 };
   emit(x, 'ExecutionStarted', undefined, undefined, x.keep ? { Input: input } : undefined);
   if (!jsonFitsIn(input, MAX_STATE_IO_BYTES)) {
     end(x, 'Failed', { Code: ErrorNames.DataLimitExceeded, Detail: `the execution input is larger than ${MAX_STATE_IO_BYTES} bytes` });
@@ -724,7 +742,7 @@ export function step(flow: CompiledFlow, previous: ExecutionState, input: StepIn
   if (previous.status !== 'Running') return { state: previous, commands: [], events: [] };
   // in place, the state itself is the next one (no copy: a spread of it is V8's slow path)
   const state: ExecutionState = options.inPlace === true ? previous : { ...previous };
-  const x: Ctx = { flow, state, now, commands: NO_COMMANDS, events: options.history === true ? [] : NO_EVENTS, keep: options.history === true, log: options.log, halted: false };
+  const x: Ctx = { flow, state, now, commands: NO_COMMANDS, events: options.history === true ? [] : NO_EVENTS, keep: options.history === true, log: options.log, halted: false, sized: undefined, sizedBytes: 0 };
   switch (input.type) {
     case 'TimedOut':
       cancelFrame(x, state.root);
@@ -756,7 +774,7 @@ export function step(flow: CompiledFlow, previous: ExecutionState, input: StepIn
     emit(x, 'TaskSucceeded', node.name, path, x.keep ? { Output: input.output } : undefined);
     let output: JsonObject | undefined;
     try {
-      output = checkObject(input.output, 'task result', node.name);
+      output = checkTaskResult(x, input.output, node.name);
     } catch (err) {
       fail(x, leaf, node, path, toErrorInfo(err, ErrorNames.Runtime));
     }
