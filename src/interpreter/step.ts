@@ -400,7 +400,7 @@ export function batchCount(sizes: readonly number[], count: number): number {
  */
 function mapWindow(frame: Frame, node: MapNode, count: number): { end: number; limit: number } {
   const sizes = frame.batchSizes;
-  if (!sizes) return { end: count, limit: frame.limit ?? node.maxConcurrency };
+  if (!sizes) return { end: count, limit: frame.limit ?? node.maxConcurrency }; // (pumpMap does this itself)
   let b = frame.batch ?? 0;
   let end = Math.min(count, batchStart(sizes, b + 1));
   while (end < count && (frame.nextItem ?? 0) >= end && (frame.running ?? 0) === 0) {
@@ -421,7 +421,9 @@ function pumpMap(x: Ctx, frame: Frame, node: MapNode, path: readonly number[]): 
   const kids = frame.kids ?? [];
   for (;;) {
     if (frame.phase !== 'children' || x.halted || frame.stopped || frame.paused !== undefined) return;
-    const { end, limit } = mapWindow(frame, node, items.length);
+    let end = items.length;
+    let limit = frame.limit ?? node.maxConcurrency;
+    if (frame.batchSizes) ({ end, limit } = mapWindow(frame, node, items.length));
     if ((frame.running ?? 0) >= limit || (frame.nextItem ?? 0) >= end) return;
     const i = frame.nextItem ?? 0;
     frame.nextItem = i + 1;
