@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { start, step } from '../../src/interpreter/step.js';
 import type { Command, ExecutionState, StepInput } from '../../src/interpreter/types.js';
 import type { Json } from '../../src/shared/json.js';
-import { flow } from './helpers.js';
+import { flow, mapOfOneTask } from './helpers.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -112,24 +112,7 @@ describe('execution state', () => {
 });
 
 describe('Map output size, for states saved before result sizes were kept', () => {
-  const small = flow(`
-Type: StateMachine
-Name: sizes
-SpecVersion: v1
-StartAt: M
-States:
-  - Type: Map
-    Name: M
-    ItemsPath: $Input.items
-    Processor:
-      StartAt: T
-      States:
-        - Type: Task
-          Name: T
-          Action: Test:Any
-          End: true
-    End: true
-`);
+  const small = mapOfOneTask('Any');
 
   /** Runs two items to the end, each task answering `result`; `legacy` drops `resultBytes` from the saved state first. */
   function finish(result: Json, legacy: boolean): ExecutionState {

@@ -4,7 +4,7 @@ import { runExecution } from '../../src/interpreter/run.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { FlowrunError } from '../../src/shared/errors.js';
 import type { Json } from '../../src/shared/json.js';
-import { actions, flaky, flow } from './helpers.js';
+import { actions, flaky, flow, mapOfOneTask } from './helpers.js';
 
 const retryFlow = (
   retry: string,
@@ -273,27 +273,7 @@ States:
   });
 
   it('decides a Map output near 64 KiB exactly, from the sizes of its results as they came in (random results)', async () => {
-    const f = flow(`
-Type: StateMachine
-Name: nearmap
-SpecVersion: v1
-StartAt: M
-States:
-  - Type: Map
-    Name: M
-    ItemsPath: $Input.items
-    MaxConcurrency: 7
-    Processor:
-      StartAt: A
-      States:
-        - Type: Task
-          Name: A
-          Action: Test:Result
-          Parameters:
-            i.$: $Input.Item
-          End: true
-    End: true
-`);
+    const f = mapOfOneTask('Result', { concurrency: 7, parameters: { 'i.$': '$Input.Item' } });
     // the items are indexes (a small input); item i's result is results[i]
     let results: Json[] = [];
     const tasks = actions({ Result: (p) => results[(p as { i: number }).i] as Json });

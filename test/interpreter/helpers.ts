@@ -48,3 +48,12 @@ export function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
+
+/** A flow that is one Map over `$Input.items` whose processor is one Task (`Test:<action>` with `parameters`). */
+export function mapOfOneTask(action: string, options: { concurrency?: number; parameters?: Record<string, Json> } = {}): CompiledFlow {
+  const task: Record<string, Json> = { Type: 'Task', Name: 'T', Action: `Test:${action}`, End: true };
+  if (options.parameters) task['Parameters'] = options.parameters;
+  const map: Record<string, Json> = { Type: 'Map', Name: 'M', ItemsPath: '$Input.items', Processor: { StartAt: 'T', States: [task] }, End: true };
+  if (options.concurrency !== undefined) map['MaxConcurrency'] = options.concurrency;
+  return flow(JSON.stringify({ Type: 'StateMachine', Name: 'map', SpecVersion: 'v1', StartAt: 'M', States: [map] }));
+}

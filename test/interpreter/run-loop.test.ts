@@ -4,7 +4,7 @@ import type { TaskRequest, TaskRunner } from '../../src/engine/types.js';
 import { runExecution } from '../../src/interpreter/run.js';
 import { ManualClock, flushMicrotasks } from '../../src/shared/clock.js';
 import type { Json } from '../../src/shared/json.js';
-import { deferred, flow } from './helpers.js';
+import { deferred, flow, mapOfOneTask } from './helpers.js';
 
 const oneTask = flow(`
 Type: StateMachine
@@ -18,25 +18,7 @@ States:
     End: true
 `);
 
-const mapOfTasks = flow(`
-Type: StateMachine
-Name: m
-SpecVersion: v1
-StartAt: M
-States:
-  - Type: Map
-    Name: M
-    ItemsPath: $Input.items
-    MaxConcurrency: 2
-    Processor:
-      StartAt: T
-      States:
-        - Type: Task
-          Name: T
-          Action: Test:T
-          End: true
-    End: true
-`);
+const mapOfTasks = mapOfOneTask('T', { concurrency: 2 });
 
 describe('the run loop', () => {
   it('rejects (and leaves no timer behind) when the task runner throws instead of rejecting', async () => {
