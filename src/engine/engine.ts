@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { systemClock } from '../shared/clock.js';
+import { setTimer, systemClock } from '../shared/clock.js';
 import type { Clock, Timer } from '../shared/clock.js';
 import { ErrorNames, FlowrunError } from '../shared/errors.js';
 import type { Json } from '../shared/json.js';
@@ -207,7 +207,7 @@ interface SlotTaker {
  * one, in order. A task that finds a free slot and nobody waiting takes it at once, without the
  * queue (most tasks, far below the engine-wide limit: p-queue's `add` costs several promises, a
  * closure set and a running-task record per task). The queue stays paused except while a freed
- * slot is being handed on ({@link pump}); the task that fills the last slot pauses it again.
+ * slot is being handed on ({@link pump}), one task at a time: each task it starts pauses it again.
  */
 class Slots {
   private held = 0;
@@ -230,7 +230,11 @@ class Slots {
     this.waiting
       .add(() => {
         this.held++;
-        if (this.held >= this.limit) this.waiting.pause();
+        // Paused before the task runs, always: a task may settle at once (an action telling its
+        // listener synchronously), free its slot and make its caller queue the next task, which
+        // p-queue would start inside this one's call, and so on, one stack frame per waiting
+        // task. Paused, the queue hands the free slots out one at a time from pump's loop.
+        this.waiting.pause();
         taker.granted(this);
       })
       .catch((err: unknown) => taker.failed(err));
@@ -258,7 +262,7 @@ class Slots {
   private readonly pump = (): void => {
     this.scheduled = false;
     while (this.held < this.limit && this.waiting.size > 0) {
-      this.waiting.start(); // runs waiting tasks until the queue is empty or one takes the last slot
+      this.waiting.start(); // runs the next waiting task, which pauses the queue again
       this.waiting.pause();
     }
   };
@@ -388,12 +392,14 @@ class TaskRun implements SlotTaker, TaskListener {
     const timeoutMs = req.timeoutMs !== undefined && req.timeoutMs > 0 && Number.isFinite(req.timeoutMs) ? req.timeoutMs : undefined;
     if (timeoutMs !== undefined) {
       ctx.deadline = core.clock.now() + timeoutMs;
-      this.timer = core.clock.timer(timeoutMs, () => {
-        const err = new FlowrunError(ErrorNames.Timeout, `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`, {
-          retryable: true,
-        });
-        this.fail(err);
-        this.abort(err); // tells the action to stop (closes sockets, aborts functions)
+      this.timer = setTimer(core.clock, timeoutMs, () => {
+        // the action's signal aborts (closing sockets, stopping functions) before the caller is
+        // told: a retry starts after the timed-out attempt was told to stop
+        this.abort(
+          new FlowrunError(ErrorNames.Timeout, `task '${req.context.stateName}' (${req.action}) timed out after ${formatMs(timeoutMs)}`, {
+            retryable: true,
+          }),
+        );
       });
     }
     const def = this.def;

@@ -1417,7 +1417,7 @@ interface Plan {
   cancelledNew: Set<number>;
   timers: NewTimerRecord[];
   cancels: number[];
-  commands: Command[];
+  commands: readonly Command[];
 }
 
 /** Longest single sleep: Node timers overflow past 2^31 - 1 ms (and then fire at once). */

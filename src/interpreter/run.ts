@@ -4,7 +4,7 @@
  */
 import type { TaskContext, TaskHandle, TaskListener, TaskRequest, TaskRunner } from '../engine/types.js';
 import type { CompiledFlow } from '../flow/graph.js';
-import { systemClock } from '../shared/clock.js';
+import { setTimer, systemClock } from '../shared/clock.js';
 import type { Clock, Timer } from '../shared/clock.js';
 import { ErrorNames, toErrorInfo } from '../shared/errors.js';
 import type { ErrorInfo } from '../shared/errors.js';
@@ -87,10 +87,10 @@ export function runExecution(flow: CompiledFlow, input: JsonObject, options: Run
   let first: StepResult;
   try {
     first = start({ flow, input, executionName, now: clock.now(), timeoutMs, history, log });
+    if (history) record(events, first.events, onEvent);
   } catch (err) {
     return Promise.reject(err);
   }
-  if (history) record(events, first.events, onEvent);
   if (first.state.status !== 'Running') return Promise.resolve(result(first.state, events));
   return new Promise<ExecutionResult>((resolve, reject) => {
     new RunLoop(flow, first, options, clock, executionName, history, events, resolve, reject).begin(first.commands);
@@ -143,9 +143,9 @@ class RunLoop {
   }
 
   /** Arms the execution deadline and the stop signal, applies the first step's commands, drains. */
-  begin(commands: Command[]): void {
+  begin(commands: readonly Command[]): void {
     const { clock, state, signal } = this;
-    this.deadline = clock.timer(state.deadline - clock.now(), () => this.push({ type: 'TimedOut' }));
+    this.deadline = setTimer(clock, state.deadline - clock.now(), () => this.push({ type: 'TimedOut' }));
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener('abort', this.onAbort, { once: true });
     try {
@@ -211,7 +211,7 @@ class RunLoop {
     return item;
   }
 
-  private apply(commands: Command[]): void {
+  private apply(commands: readonly Command[]): void {
     const { pending, clock } = this;
     for (const c of commands) {
       if (c.type === 'RunTask') {
@@ -240,12 +240,18 @@ class RunLoop {
     if (this.ended) return;
     this.ended = true;
     this.busy = true;
-    for (const p of this.pending.values()) p.abort?.(EXECUTION_ENDED);
     this.deadline?.cancel();
-    this.lifetime?.abort(EXECUTION_ENDED);
     this.signal?.removeEventListener('abort', this.onAbort);
+    for (const p of this.pending.values()) {
+      try {
+        p.abort?.(EXECUTION_ENDED);
+      } catch {
+        // a custom runner's abort that throws: the execution ends all the same
+      }
+    }
     this.pending.clear();
     this.inbox.length = 0;
+    this.lifetime?.abort(EXECUTION_ENDED); // its listeners' errors go to the process, not here
     if (thrown) this.reject(thrown.err);
     else this.resolve(result(this.state, this.events));
   }
@@ -253,16 +259,17 @@ class RunLoop {
 
 /**
  * A task the execution waits for, in one object (a task is made per Map item): the request handed
- * to the runner, which is also its own context (their fields are distinct), the handle the engine
- * sets `abort` on (for a Cancel command, and when the execution ends), and the listener told the
- * outcome (which becomes the step input).
+ * to the runner, which is also its own context (their fields are distinct; `context` and `handle`
+ * are getters returning the object itself, so that a runner that serializes either sees no
+ * cycle), the handle the engine sets `abort` on (for a Cancel command, and when the execution
+ * ends), and the listener told the outcome (which becomes the step input). The run loop is held
+ * in a private field, dropped once the outcome is told: an action that never settles does not
+ * keep the ended execution alive.
  */
 class TaskCall implements TaskRequest, TaskContext, TaskHandle, TaskListener {
   readonly action: string;
   readonly parameters: Json;
   readonly timeoutMs: number | undefined;
-  readonly handle: TaskHandle = this;
-  readonly context: TaskContext = this;
   readonly flowName: string;
   readonly executionName: string;
   readonly stateName: string;
@@ -270,11 +277,12 @@ class TaskCall implements TaskRequest, TaskContext, TaskHandle, TaskListener {
   readonly depth: number;
   readonly flowChain: readonly string[];
   abort: ((reason: unknown) => void) | undefined = undefined;
-  private readonly path: readonly number[];
-  private readonly id: number;
+  #loop: RunLoop | undefined;
+  readonly #path: readonly number[];
+  readonly #id: number;
 
   constructor(
-    private readonly loop: RunLoop,
+    loop: RunLoop,
     command: Extract<Command, { type: 'RunTask' }>,
     readonly signal: AbortSignal | undefined,
   ) {
@@ -287,16 +295,29 @@ class TaskCall implements TaskRequest, TaskContext, TaskHandle, TaskListener {
     this.retryCount = command.retryCount;
     this.depth = loop.depth;
     this.flowChain = loop.flowChain;
-    this.path = command.path;
-    this.id = command.id;
+    this.#loop = loop;
+    this.#path = command.path;
+    this.#id = command.id;
+  }
+
+  get context(): TaskContext {
+    return this;
+  }
+
+  get handle(): TaskHandle {
+    return this;
   }
 
   succeeded(output: Json): void {
-    this.loop.push({ type: 'TaskSucceeded', path: this.path, id: this.id, output });
+    const loop = this.#loop;
+    this.#loop = undefined;
+    loop?.push({ type: 'TaskSucceeded', path: this.#path, id: this.#id, output });
   }
 
   failed(err: unknown): void {
-    this.loop.push({ type: 'TaskFailed', path: this.path, id: this.id, error: toErrorInfo(err, ErrorNames.TaskFailed) });
+    const loop = this.#loop;
+    this.#loop = undefined;
+    loop?.push({ type: 'TaskFailed', path: this.#path, id: this.#id, error: toErrorInfo(err, ErrorNames.TaskFailed) });
   }
 }
 
@@ -310,7 +331,7 @@ class PendingTimer {
     private readonly id: number,
     ms: number,
   ) {
-    this.timer = loop.clock.timer(ms, this.fire);
+    this.timer = setTimer(loop.clock, ms, this.fire);
   }
 
   private readonly fire = (): void => {

@@ -178,9 +178,9 @@ export interface HistoryEvent {
 
 export interface StepResult {
   state: ExecutionState;
-  commands: Command[];
+  commands: readonly Command[];
   /** History events of this step (empty unless requested). */
-  events: HistoryEvent[];
+  events: readonly HistoryEvent[];
 }
 
 export interface StepOptions {

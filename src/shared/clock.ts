@@ -11,9 +11,10 @@ export interface Clock {
    * Calls `fire` once after `ms`, unless the timer is cancelled first: a sleep without a promise
    * and without an AbortSignal, for the timers set and mostly cancelled by the thousand (an
    * execution's deadline, a Task's timeout). In Node 20, making an AbortController and aborting
-   * it costs several microseconds, and tens when that code has gone cold.
+   * it costs several microseconds, and tens when that code has gone cold. Optional: for a clock
+   * without it, {@link setTimer} sleeps with an AbortController instead.
    */
-  timer(ms: number, fire: () => void): Timer;
+  timer?(ms: number, fire: () => void): Timer;
 }
 
 /** A timer set with {@link Clock.timer}. */
@@ -25,6 +26,17 @@ export interface Timer {
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
 }
+
+/** `clock.timer(ms, fire)`, or the same made of `clock.sleep` for a clock without `timer`. */
+export function setTimer(clock: Clock, ms: number, fire: () => void): Timer {
+  if (clock.timer) return clock.timer(ms, fire);
+  const controller = new AbortController();
+  clock.sleep(ms, controller.signal).then(fire, () => undefined);
+  return { cancel: () => controller.abort(TIMER_CANCELLED) };
+}
+
+/** Why a timer made of a sleep is cancelled (one reason: no DOMException with a stack per cancel). */
+const TIMER_CANCELLED = new Error('timer cancelled');
 
 /** Longest delay setTimeout honours (longer ones fire at once); longer sleeps are chained. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -71,7 +83,7 @@ function onSystemTimeout(timer: SystemTimer): void {
   timer.timedOut();
 }
 
-export const systemClock: Clock = {
+export const systemClock: Required<Clock> = {
   now: () => Date.now(),
   timer: (ms, fire) => new SystemTimer(ms, fire),
   sleep(ms, signal) {

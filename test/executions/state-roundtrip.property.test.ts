@@ -117,7 +117,7 @@ function deepFreeze<T>(value: T): T {
 interface Trace {
   state: ExecutionState;
   events: HistoryEvent[];
-  commands: Command[][];
+  commands: (readonly Command[])[];
 }
 
 /**
@@ -130,7 +130,7 @@ function drive(flow: CompiledFlow, input: JsonObject, schedule: number[], failur
   const first = start({ flow, input, executionName: 'p', now, timeoutMs: 3_600_000, history: true });
   let state = first.state;
   const events = [...first.events];
-  const commands: Command[][] = [first.commands];
+  const commands: (readonly Command[])[] = [first.commands];
   const pending: Command[] = first.commands.filter((c) => c.type !== 'Cancel');
   let calls = 0;
   for (let turn = 0; state.status === 'Running'; turn++) {

@@ -151,4 +151,145 @@ States:
     expect(requests[1]?.signal?.aborted).toBe(true);
     expect(clock.pendingCount).toBe(0);
   });
+
+  it('many executions waiting for engine slots, whose tasks settle at once, start one after another without deepening the stack', async () => {
+    const clock = new ManualClock();
+    const gates: AbortSignal[] = [];
+    const registry = new ActionRegistry([
+      {
+        name: 'Test:Hold',
+        description: '',
+        parametersSchema: {},
+        highRisk: false,
+        run: (_p, ctx) =>
+          new Promise<Json>((_, reject) => {
+            gates.push(ctx.signal);
+            ctx.signal.addEventListener('abort', () => reject(new Error('released')), { once: true });
+          }),
+      },
+      // tells its listener before returning: the next task of the execution is asked for at once
+      { name: 'Test:Now', description: '', parametersSchema: {}, highRisk: false, run: () => Promise.resolve({}), start: (_p, _ctx, l) => l.succeeded({ ok: true }) },
+    ]);
+    const engine = createTaskEngine({ registry, clock, maxInFlight: 4 });
+    const chain = flow(`
+Type: StateMachine
+Name: chain
+SpecVersion: v1
+StartAt: A
+States:
+  - Type: Task
+    Name: A
+    Action: Test:Now
+    Next: B
+  - Type: Task
+    Name: B
+    Action: Test:Now
+    Next: C
+  - Type: Task
+    Name: C
+    Action: Test:Now
+    End: true
+`);
+    const holder = new AbortController();
+    const held = runExecution(mapOfOneTask('Hold', { concurrency: 4 }), { items: [1, 2, 3, 4] }, { tasks: engine.runTask, clock, signal: holder.signal });
+    await flushMicrotasks();
+    expect(gates).toHaveLength(4); // every slot of the engine is taken
+    const waiting = Array.from({ length: 3000 }, () => runExecution(chain, {}, { tasks: engine.runTask, clock }));
+    holder.abort(new Error('let the others run')); // four slots free at once
+    expect((await held).status).toBe('Stopped');
+    const results = await Promise.all(waiting);
+    expect(results.filter((r) => r.status === 'Succeeded')).toHaveLength(3000);
+    await engine.close();
+  });
+
+  it("rejects, and leaves nothing behind, when a custom runner's abort throws", async () => {
+    const clock = new ManualClock();
+    const tasks: TaskRunner = (req) => {
+      if (req.action === 'Test:Fails') return Promise.reject(new Error('branch failed'));
+      if (req.handle) {
+        req.handle.abort = () => {
+          throw new Error('abort is broken');
+        };
+      }
+      return new Promise<Json>(() => undefined);
+    };
+    const f = flow(`
+Type: StateMachine
+Name: p
+SpecVersion: v1
+StartAt: P
+States:
+  - Type: Parallel
+    Name: P
+    Branches:
+      - StartAt: F
+        States:
+          - Type: Task
+            Name: F
+            Action: Test:Fails
+            End: true
+      - StartAt: H
+        States:
+          - Type: Task
+            Name: H
+            Action: Test:Hangs
+            End: true
+    End: true
+`);
+    await expect(runExecution(f, {}, { tasks, clock })).rejects.toThrow('abort is broken');
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('an onEvent that throws in the first step rejects the run (it does not throw)', async () => {
+    const onEvent = (): void => {
+      throw new Error('listener bug');
+    };
+    let run: Promise<unknown> | undefined;
+    expect(() => (run = runExecution(oneTask, {}, { tasks: () => Promise.resolve({}), onEvent }))).not.toThrow();
+    await expect(run).rejects.toThrow('listener bug');
+  });
+
+  it("a Task timeout aborts the timed-out attempt's signal before its retry starts", async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    let attempt = 0;
+    const registry = new ActionRegistry([
+      {
+        name: 'Test:Slow',
+        description: '',
+        parametersSchema: {},
+        highRisk: false,
+        run: (_p, ctx) => {
+          const n = ++attempt;
+          log.push(`start ${n}`);
+          ctx.signal.addEventListener('abort', () => log.push(`abort ${n}`), { once: true });
+          return n === 1 ? new Promise<Json>(() => undefined) : Promise.resolve({ n });
+        },
+      },
+    ]);
+    const engine = createTaskEngine({ registry, clock });
+    const f = flow(`
+Type: StateMachine
+Name: t
+SpecVersion: v1
+StartAt: S
+States:
+  - Type: Task
+    Name: S
+    Action: Test:Slow
+    Timeout: 1
+    Retry:
+      - Errors: [FnF.Timeout]
+        MaxAttempts: 1
+        IntervalSeconds: 0
+    End: true
+`);
+    const run = runExecution(f, {}, { tasks: engine.runTask, clock });
+    await flushMicrotasks();
+    await clock.advance(1000);
+    const r = await run;
+    expect(r.status).toBe('Succeeded');
+    expect(log).toEqual(['start 1', 'abort 1', 'start 2']);
+    await engine.close();
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi, afterEach } from 'vitest';
 import { getEventListeners } from 'node:events';
-import { ManualClock, MAX_TIMER_MS, systemClock } from '../../src/shared/clock.js';
+import { ManualClock, MAX_TIMER_MS, setTimer, systemClock } from '../../src/shared/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -51,6 +52,20 @@ describe('systemClock.timer', () => {
     await vi.advanceTimersByTimeAsync(MAX_TIMER_MS);
     expect(fired).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('setTimer', () => {
+  it('uses sleep for a clock without timer: fires after the delay, or never once cancelled', async () => {
+    const manual = new ManualClock();
+    const sleepOnly: Clock = { now: () => manual.now(), sleep: (ms, signal) => manual.sleep(ms, signal) };
+    let fired = 0;
+    setTimer(sleepOnly, 100, () => fired++);
+    const cancelled = setTimer(sleepOnly, 50, () => (fired += 10));
+    cancelled.cancel();
+    await manual.advance(200);
+    expect(fired).toBe(1);
+    expect(manual.pendingCount).toBe(0);
   });
 });
 

@@ -95,11 +95,19 @@ function invoke(loader: FunctionLoader, parameters: Json, ctx: ActionRunContext,
  * promise is chained once (no async frame kept per call, no promise of the action's own).
  */
 function call(fn: LoadedFunction, name: string, params: JsonObject, ctx: ActionRunContext, listener: TaskListener): void {
-  // The function gets its own copy: parameters share objects with the execution's state.
-  const event = copyJson(params['body'] !== undefined ? params['body'] : (params['payload'] ?? null));
+  let event: Json;
+  let context: InvocationContext;
+  try {
+    // The function gets its own copy: parameters share objects with the execution's state.
+    event = copyJson(params['body'] !== undefined ? params['body'] : (params['payload'] ?? null));
+    context = new InvocationContext(name, ctx);
+  } catch (err) {
+    listener.failed(err);
+    return;
+  }
   let result: unknown;
   try {
-    result = fn.handler(event, new InvocationContext(name, ctx));
+    result = fn.handler(event, context);
   } catch (err) {
     listener.failed(functionError(name, err));
     return;
