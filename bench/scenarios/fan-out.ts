@@ -25,7 +25,7 @@ const FUNCTION_NAME = 'sleep1';
 /**
  * Untimed runs of the 1,000-item flow (each followed by a 1-item run) before the trials. The
  * first runs of a process compile the interpreter, the engine and the function (30–75 µs of CPU
- * per item, V8's background compiler threads included, against 4–6 once optimized) and settle
+ * per item, V8's background compiler threads included, against 3–6 once optimized) and settle
  * only after about 6 runs of 1,000 items: with 3, the first trials measured start-up rather than
  * fan-out. The ideal is fixed (waves of 1 ms) plus the 1-item run, measured after the same warm-up.
  */

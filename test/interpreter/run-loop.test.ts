@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActionRegistry, createTaskEngine } from '../../src/engine/index.js';
-import type { TaskRequest, TaskRunner } from '../../src/engine/types.js';
+import type { ActionDefinition, TaskRequest, TaskRunner } from '../../src/engine/types.js';
 import { runExecution } from '../../src/interpreter/run.js';
 import { ManualClock, flushMicrotasks } from '../../src/shared/clock.js';
 import type { Json } from '../../src/shared/json.js';
@@ -19,6 +19,50 @@ States:
 `);
 
 const mapOfTasks = mapOfOneTask('T', { concurrency: 2 });
+
+/** A Parallel whose first branch fails after a task while the second waits for its task. */
+const failThenHang = flow(`
+Type: StateMachine
+Name: p
+SpecVersion: v1
+StartAt: P
+States:
+  - Type: Parallel
+    Name: P
+    Branches:
+      - StartAt: Done
+        States:
+          - Type: Task
+            Name: Done
+            Action: Test:Done
+            Next: Boom
+          - Type: Fail
+            Name: Boom
+            Code: Test.Boom
+            Detail: on purpose
+      - StartAt: Hangs
+        States:
+          - Type: Task
+            Name: Hangs
+            Action: Test:Hangs
+            End: true
+    End: true
+`);;
+
+/** An action that runs until its signal aborts (then rejects), recording each call's signal. */
+function untilAborted(name: string, signals: AbortSignal[]): ActionDefinition {
+  return {
+    name,
+    description: '',
+    parametersSchema: {},
+    highRisk: false,
+    run: (_p, ctx) =>
+      new Promise<Json>((_, reject) => {
+        signals.push(ctx.signal);
+        ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      }),
+  };
+}
 
 describe('the run loop', () => {
   it('rejects (and leaves no timer behind) when the task runner throws instead of rejecting', async () => {
@@ -75,19 +119,7 @@ describe('the run loop', () => {
   it("with the engine's runner, a task still running when the execution times out is aborted through its handle", async () => {
     const clock = new ManualClock();
     const signals: AbortSignal[] = [];
-    const registry = new ActionRegistry([
-      {
-        name: 'Test:A',
-        description: '',
-        parametersSchema: {},
-        highRisk: false,
-        run: (_p, ctx) =>
-          new Promise<Json>((_, reject) => {
-            signals.push(ctx.signal);
-            ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-          }),
-      },
-    ]);
+    const registry = new ActionRegistry([untilAborted('Test:A', signals)]);
     const engine = createTaskEngine({ registry, clock });
     const requests: TaskRequest[] = [];
     const tasks: TaskRunner = Object.assign((req: TaskRequest) => engine.runTask(req), {
@@ -116,34 +148,7 @@ describe('the run loop', () => {
       requests.push(req);
       return requests.length === 1 ? Promise.resolve({ ok: 1 }) : new Promise<Json>(() => undefined);
     };
-    const failing = flow(`
-Type: StateMachine
-Name: p
-SpecVersion: v1
-StartAt: P
-States:
-  - Type: Parallel
-    Name: P
-    Branches:
-      - StartAt: Done
-        States:
-          - Type: Task
-            Name: Done
-            Action: Test:Done
-            Next: Boom
-          - Type: Fail
-            Name: Boom
-            Code: Test.Boom
-            Detail: on purpose
-      - StartAt: Hangs
-        States:
-          - Type: Task
-            Name: Hangs
-            Action: Test:Hangs
-            End: true
-    End: true
-`);
-    const r = await runExecution(failing, {}, { tasks, clock });
+    const r = await runExecution(failThenHang, {}, { tasks, clock });
     expect(r.status).toBe('Failed');
     expect(r.error?.Code).toBe('Test.Boom');
     expect(requests).toHaveLength(2);
@@ -156,17 +161,7 @@ States:
     const clock = new ManualClock();
     const gates: AbortSignal[] = [];
     const registry = new ActionRegistry([
-      {
-        name: 'Test:Hold',
-        description: '',
-        parametersSchema: {},
-        highRisk: false,
-        run: (_p, ctx) =>
-          new Promise<Json>((_, reject) => {
-            gates.push(ctx.signal);
-            ctx.signal.addEventListener('abort', () => reject(new Error('released')), { once: true });
-          }),
-      },
+      untilAborted('Test:Hold', gates),
       // tells its listener before returning: the next task of the execution is asked for at once
       { name: 'Test:Now', description: '', parametersSchema: {}, highRisk: false, run: () => Promise.resolve({}), start: (_p, _ctx, l) => l.succeeded({ ok: true }) },
     ]);
@@ -205,7 +200,7 @@ States:
   it("rejects, and leaves nothing behind, when a custom runner's abort throws", async () => {
     const clock = new ManualClock();
     const tasks: TaskRunner = (req) => {
-      if (req.action === 'Test:Fails') return Promise.reject(new Error('branch failed'));
+      if (req.action === 'Test:Done') return Promise.resolve({});
       if (req.handle) {
         req.handle.abort = () => {
           throw new Error('abort is broken');
@@ -213,30 +208,7 @@ States:
       }
       return new Promise<Json>(() => undefined);
     };
-    const f = flow(`
-Type: StateMachine
-Name: p
-SpecVersion: v1
-StartAt: P
-States:
-  - Type: Parallel
-    Name: P
-    Branches:
-      - StartAt: F
-        States:
-          - Type: Task
-            Name: F
-            Action: Test:Fails
-            End: true
-      - StartAt: H
-        States:
-          - Type: Task
-            Name: H
-            Action: Test:Hangs
-            End: true
-    End: true
-`);
-    await expect(runExecution(f, {}, { tasks, clock })).rejects.toThrow('abort is broken');
+    await expect(runExecution(failThenHang, {}, { tasks, clock })).rejects.toThrow('abort is broken');
     expect(clock.pendingCount).toBe(0);
   });
 
