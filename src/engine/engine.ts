@@ -270,9 +270,9 @@ class Slots {
 
 /**
  * One task in the engine: waits for its slots (per execution, then global), runs its action, and
- * settles once (the first of result, failure, abort), telling its listener. The action's signal is made only when the
- * action asks for it (`ctx.signal`): most tasks never abort, and an AbortController per task is a
- * fair share of a short task's cost. Holds its state in fields rather than in closures, and makes
+ * settles once (the first of result, failure, abort), telling its listener. The action's signal
+ * is made only when the action asks for it (`ctx.signal`): most tasks never abort, and an
+ * AbortController per task is a fair share of a short task's cost. Holds its state in fields rather than in closures, and makes
  * no promise of its own (the caller's listener is told; see TaskRunner.start): every object per
  * task is work for the garbage collector.
  */
@@ -336,9 +336,6 @@ class TaskRun implements SlotTaker, TaskListener {
     this.fail(toTaskError(err));
   }
 
-  succeeded(value: Json): void {
-    this.succeed(value);
-  }
 
   abort(reason: unknown): void {
     if (this.reason) return;
@@ -348,7 +345,7 @@ class TaskRun implements SlotTaker, TaskListener {
     this.fail(cancellationError(reason));
   }
 
-  succeed(value: Json): void {
+  succeeded(value: Json): void {
     if (this.done) return;
     const listener = this.listener;
     this.settle();
@@ -418,8 +415,8 @@ class TaskRun implements SlotTaker, TaskListener {
       running = Promise.reject(err);
     }
     running.then(
-      (value) => this.succeed(value),
-      (err: unknown) => this.fail(toTaskError(err)),
+      (value) => this.succeeded(value),
+      (err: unknown) => this.failed(err),
     );
   }
 }

@@ -153,12 +153,12 @@ describe('FC:InvokeFunction JSON copies', () => {
     expect(toJson('f', deep)).toEqual(deep);
   });
 
-  it('an event is a deep copy of the parameters (as structuredClone makes it)', () => {
+  it('an event is a deep copy of the parameters, as JSON carries them', () => {
     fc.assert(
       fc.property(loose, (value) => {
         const json = value as Json;
         const copy = copyJson(json);
-        expect(copy).toStrictEqual(structuredClone(json));
+        expect(copy).toStrictEqual(typeof json === 'object' && json !== null ? JSON.parse(JSON.stringify(json)) : json);
         if (typeof json === 'object' && json !== null) expect(copy).not.toBe(json);
       }),
     );

@@ -264,42 +264,14 @@ function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
 }
 
 /**
- * A deep copy of a JSON value (the event a function receives): cheaper than structuredClone for
- * the small objects events usually are. Values that are not plain JSON (they do not come from a
- * flow) fall back to structuredClone.
+ * The event a function receives: a deep copy of the parameters' body (they share objects with the
+ * execution's state), as JSON carries it to a function in the cloud. A flow's values are plain
+ * JSON and take {@link copyPlainJson}'s one walk; anything else takes the JSON round trip.
  */
 export function copyJson(value: Json): Json {
   if (value === null || typeof value !== 'object') return value;
-  const copy = copyTree(value, 0);
-  return copy === NOT_PLAIN ? (structuredClone(value) as Json) : copy;
-}
-
-function copyTree(value: Json, depth: number): Json | typeof NOT_PLAIN {
-  if (value === null || typeof value !== 'object') {
-    // a number, string, boolean or null (anything else: structuredClone)
-    return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value === null ? value : NOT_PLAIN;
-  }
-  if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
-    const out: Json[] = new Array<Json>(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const copy = copyTree(value[i] as Json, depth + 1);
-      if (copy === NOT_PLAIN) return NOT_PLAIN;
-      out[i] = copy;
-    }
-    return out;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
-  const out: JsonObject = {};
-  for (const key in value) {
-    if (!hasOwn.call(value, key)) continue;
-    const copy = copyTree(value[key] as Json, depth + 1);
-    if (copy === NOT_PLAIN) return NOT_PLAIN;
-    setOwn(out, key, copy);
-  }
-  return out;
+  const copy = copyPlainJson(value, 0);
+  return copy !== NOT_PLAIN ? copy : (JSON.parse(JSON.stringify(value)) as Json);
 }
 
 /** `out[key] = value`, as an own property even for `__proto__` (which would set the prototype). */
