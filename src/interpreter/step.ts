@@ -149,7 +149,8 @@ function checkTaskResult(x: Ctx, value: Json, stateName: string): JsonObject {
 }
 
 /**
- * Like {@link checkObject}, for a Map's output (every item's result in one object): its size is
+ * Like {@link checkObject}, for the output of a Map whose frame has no `resultBytes` (a state saved
+ * before it was kept) (every item's result in one object): its size is
  * first bounded tightly (exact for ASCII text and integers, see `jsonFitsTightly`), so the output
  * of 1,000 small results (~40 KB, where jsonFitsIn's cheap bound passes 64 KiB) is not turned into
  * JSON text just to be measured (~0.2 ms per Map of the fan-out benchmark). Task results keep
@@ -482,8 +483,13 @@ function finishChildren(x: Ctx, frame: Frame, node: ParallelNode | MapNode, path
   clearChildren(frame);
   try {
     let checked: JsonObject;
-    if (bound !== undefined && bound <= MAX_STATE_IO_BYTES) checked = output;
-    else checked = node.kind === 'Map' ? checkMapOutput(output, 'output', node.name) : checkObject(output, 'output', node.name);
+    if (bound !== undefined) {
+      // within the bound: fits; past it, checkObject's cheap bound passes the limit at once and
+      // the JSON text is measured (a tight walk would find the bound already known)
+      checked = bound <= MAX_STATE_IO_BYTES ? output : checkObject(output, 'output', node.name);
+    } else {
+      checked = node.kind === 'Map' ? checkMapOutput(output, 'output', node.name) : checkObject(output, 'output', node.name);
+    }
     complete(x, frame, node, path, checked);
   } catch (err) {
     fail(x, frame, node, path, toErrorInfo(err, ErrorNames.Runtime));

@@ -28,9 +28,9 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 /**
  * An upper bound of the UTF-8 size of the JSON text of `value` (plus `acc`), giving up (returning
  * a number > `limit`) as soon as it passes `limit`. Cheap: strings count 6 bytes per UTF-16 unit
- * (the worst escape) and numbers 25 (the longest a double prints: `-1.2345678901234567e-7`). Tight: exact for integers and
- * for strings of printable ASCII (up to 256 units, scanned), within a byte per array or object (a
- * separator counted for each member). Both checked against JSON.stringify on random values.
+ * (the worst escape) and numbers 25 (the longest a double prints: `-1.2345678901234567e-7`).
+ * Tight: exact for integers and for strings of printable ASCII (up to 256 units, scanned), within
+ * a byte per array or object (a separator counted for each member). Both checked against JSON.stringify on random values.
  */
 function sizeBound(value: Json, limit: number, acc: number, tight: boolean): number {
   if (acc > limit) return acc;
