@@ -232,26 +232,7 @@ States:
   });
 
   it('measures a Map output exactly: up to 64 KiB it fits, past it fails with FnF.DataLimitExceeded', async () => {
-    const f = flow(`
-Type: StateMachine
-Name: bigmap
-SpecVersion: v1
-StartAt: M
-States:
-  - Type: Map
-    Name: M
-    ItemsPath: $Input.items
-    Processor:
-      StartAt: A
-      States:
-        - Type: Task
-          Name: A
-          Action: Test:Echo
-          Parameters:
-            t.$: $Input.t
-          End: true
-    End: true
-`);
+    const f = mapOfOneTask('Echo', { parameters: { 't.$': '$Input.t' } });
     const tasks = actions({ Echo: (p) => p });
     const run = (t: string) => runExecution(f, { items: Array.from({ length: 1000 }, () => ({ t })) }, { tasks });
     // {"Items":[{"t":"<t>"},...]}: 12 + 1,000 × (bytes of t + 8) + 999 commas; 56 bytes → 65,011, 57 → 66,011

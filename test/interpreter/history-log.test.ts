@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HistoryLog } from '../../src/interpreter/history-log.js';
 import { runExecution } from '../../src/interpreter/run.js';
 import type { HistoryEvent } from '../../src/interpreter/types.js';
-import { ManualClock } from '../../src/shared/clock.js';
+import { ManualClock, flushMicrotasks } from '../../src/shared/clock.js';
 import { actions, flow } from './helpers.js';
 
 // Pass states, a Task (detail), a Parallel (paths), a Wait (times that differ) and a failure caught.
@@ -42,7 +42,8 @@ States:
 async function run(options: { history: true } | { log: HistoryLog }): Promise<HistoryEvent[]> {
   const clock = new ManualClock();
   const running = runExecution(FLOW, { a: 1 }, { tasks: actions({ Mock: () => ({ ok: true }) }), clock, ...options });
-  for (let i = 0; i < 50 && clock.pendingCount < 2; i++) await new Promise((r) => setImmediate(r));
+  await flushMicrotasks();
+  expect(clock.pendingCount).toBe(2); // the execution deadline and the Wait
   await clock.advance(2000);
   const r = await running;
   return r.events;
@@ -75,5 +76,6 @@ describe('HistoryLog', () => {
 
   it('runExecution refuses a log together with events or onEvent', async () => {
     await expect(runExecution(FLOW, {}, { tasks: actions({}), log: new HistoryLog(), events: [] })).rejects.toThrow(TypeError);
+    await expect(runExecution(FLOW, {}, { tasks: actions({}), log: new HistoryLog(), onEvent: () => undefined })).rejects.toThrow(TypeError);
   });
 });

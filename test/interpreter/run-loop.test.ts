@@ -5,6 +5,7 @@ import { runExecution } from '../../src/interpreter/run.js';
 import { ManualClock, flushMicrotasks } from '../../src/shared/clock.js';
 import type { Json } from '../../src/shared/json.js';
 import { deferred, flow, mapOfOneTask } from './helpers.js';
+import type { Deferred } from './helpers.js';
 
 const oneTask = flow(`
 Type: StateMachine
@@ -47,7 +48,7 @@ States:
             Action: Test:Hangs
             End: true
     End: true
-`);;
+`);
 
 /** An action that runs until its signal aborts (then rejects), recording each call's signal. */
 function untilAborted(name: string, signals: AbortSignal[]): ActionDefinition {
@@ -95,13 +96,13 @@ describe('the run loop', () => {
 
   it('applies results in the order they arrive, each starting the next item at once', async () => {
     const clock = new ManualClock();
-    const gates: ReturnType<typeof deferred<Json>>[] = [];
+    const gates: Deferred<Json>[] = [];
     const tasks: TaskRunner = () => {
       const d = deferred<Json>();
       gates.push(d);
       return d.promise;
     };
-    const run = runExecution(mapOfTasks, { items: [10, 20, 30, 40] }, { tasks, clock });
+    const run = runExecution(mapOfTasks, { items: [10, 20, 30, 40] }, { tasks, clock, history: true });
     await flushMicrotasks();
     expect(gates).toHaveLength(2);
     gates[1]?.resolve({ r: 'second' });
@@ -113,6 +114,8 @@ describe('the run loop', () => {
     const r = await run;
     expect(r.status).toBe('Succeeded');
     expect(r.output).toEqual({ Items: [{ r: 'first' }, { r: 'second' }, { r: 'third' }, { r: 'fourth' }] });
+    // the history shows the order they were applied in: as they arrived, not by item
+    expect(r.events.filter((e) => e.type === 'TaskSucceeded').map((e) => e.path?.[0])).toEqual([1, 0, 3, 2]);
     expect(clock.pendingCount).toBe(0);
   });
 
