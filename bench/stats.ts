@@ -33,3 +33,8 @@ export function percentile(sorted: readonly number[], q: number): number {
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
   return sorted[rank - 1] as number;
 }
+
+/** `x` rounded to 2 decimals (for ratios in the raw figures). */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -15,7 +15,7 @@ import { createRuntime } from '../../src/runtime.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { CompiledFlow } from '../../src/flow/graph.js';
 import { mapDefinition } from '../flows.js';
-import { summarize } from '../stats.js';
+import { round2, summarize } from '../stats.js';
 import type { Scenario, ScenarioResult } from './types.js';
 
 export const FAN_OUT_ITEMS = 1000;
@@ -60,10 +60,6 @@ async function timerFloorMs(): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < n; i++) await new Promise((resolve) => setTimeout(resolve, FUNCTION_DELAY_MS));
   return (performance.now() - started) / n;
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }
 
 export const fanOut: Scenario = {

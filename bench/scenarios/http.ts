@@ -7,13 +7,14 @@
  * Both servers load flowrun's code the same way: from dist/ by default (built here first with
  * `npm run build`, as `flowrun serve` runs when installed), or from src/ through tsx.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { CHAIN_FLOW_NAME, CHAIN_INPUT } from '../flows.js';
 import { buildDist, spawnChild } from '../spawn.js';
 import type { Child } from '../spawn.js';
-import { percentile, summarize } from '../stats.js';
+import { cpuOf } from '../proc.js';
+import { percentile, round2, summarize } from '../stats.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.js';
 
 export const HTTP_CONNECTIONS = 50;
@@ -29,28 +30,20 @@ export interface LoadResult {
   requests: number;
   /** Non-2xx responses, errors and timeouts (all must be 0 for a valid run). */
   failures: number;
-  /** CPU time the server process used per 2xx response (µs), when /proc is readable. */
+  /** CPU time the server's processes used during the load (µs), and per 2xx response, when /proc is readable. */
+  serverCpuUs?: number;
   cpuUsPerRequest?: number;
 }
 
-/** User + system CPU time of a process in µs (Linux /proc; undefined elsewhere). */
-function cpuTimeUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[11], fields[12]: utime, stime in clock ticks (USER_HZ, 100 on Linux)
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Loads `server` with `connections` keep-alive connections for `ms` milliseconds. */
-export async function load(server: Child, ms: number, connections = HTTP_CONNECTIONS): Promise<LoadResult> {
+/**
+ * Loads `server` with `connections` keep-alive connections (default {@link HTTP_CONNECTIONS}) for
+ * `ms` milliseconds, reading the CPU time of `pids` (default: the server's process).
+ */
+export async function load(server: Child, ms: number, options: { connections?: number; pids?: readonly number[] } = {}): Promise<LoadResult> {
   const port = server.ready.port as number;
+  const pids = options.pids ?? (server.process.pid !== undefined ? [server.process.pid] : []);
   const times: number[] = [];
-  const cpuBefore = cpuTimeUs(server.process.pid);
+  const cpuBefore = cpuOf(pids);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -58,7 +51,7 @@ export async function load(server: Child, ms: number, connections = HTTP_CONNECT
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: BODY,
-        connections,
+        connections: options.connections ?? HTTP_CONNECTIONS,
         duration: ms / 1000,
         timeout: 30,
       },
@@ -68,10 +61,11 @@ export async function load(server: Child, ms: number, connections = HTTP_CONNECT
       if (statusCode >= 200 && statusCode < 300) times.push(responseTime);
     });
   });
-  const cpuAfter = cpuTimeUs(server.process.pid);
+  const cpuAfter = cpuOf(pids);
   times.sort((a, b) => a - b);
+  const serverCpuUs = cpuBefore !== undefined && cpuAfter !== undefined && pids.length > 0 ? cpuAfter - cpuBefore : undefined;
   return {
-    ...(cpuBefore !== undefined && cpuAfter !== undefined && result['2xx'] > 0 ? { cpuUsPerRequest: (cpuAfter - cpuBefore) / result['2xx'] } : {}),
+    ...(serverCpuUs !== undefined && result['2xx'] > 0 ? { serverCpuUs, cpuUsPerRequest: serverCpuUs / result['2xx'] } : {}),
     requestsPerSecond: result['2xx'] / result.duration,
     p50: percentile(times, 0.5),
     p99: percentile(times, 0.99),
@@ -80,16 +74,23 @@ export async function load(server: Child, ms: number, connections = HTTP_CONNECT
   };
 }
 
-/** Checks that one request gets the expected answer before the servers are loaded. */
+/** POSTs the chain's request to `port` (`who` names the server in errors); the answer's body. */
+async function postChain(port: number, who: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`http://127.0.0.1:${port}/StartSyncExecution`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+  if (res.status !== 200) throw new Error(`${who} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** One request must run the chain on flowrun's server at `port` before it is loaded. */
+export async function checkChain(port: number, who: string): Promise<void> {
+  const body = await postChain(port, who);
+  if (body['Status'] !== 'Succeeded' || typeof body['Output'] !== 'string') throw new Error(`${who} did not run the chain: ${JSON.stringify(body)}`);
+}
+
+/** Checks that one request gets the expected answer from each server before they are loaded. */
 async function checkAnswers(flowrun: Child, echo: Child): Promise<void> {
-  const post = async (port: number): Promise<Record<string, unknown>> => {
-    const res = await fetch(`http://127.0.0.1:${port}/StartSyncExecution`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-    if (res.status !== 200) throw new Error(`port ${port} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as Record<string, unknown>;
-  };
-  const ours = await post(flowrun.ready.port as number);
-  if (ours['Status'] !== 'Succeeded' || typeof ours['Output'] !== 'string') throw new Error(`flowrun did not run the chain: ${JSON.stringify(ours)}`);
-  const theirs = await post(echo.ready.port as number);
+  await checkChain(flowrun.ready.port as number, 'flowrun');
+  const theirs = await postChain(echo.ready.port as number, 'the echo server');
   if (JSON.stringify(theirs) !== BODY) throw new Error(`the echo server answered ${JSON.stringify(theirs)}`);
 }
 
@@ -102,7 +103,7 @@ function cpuFigures(ours: LoadResult[], theirs: LoadResult[]): Record<string, nu
   return {
     flowrunCpuUsPerRequest: Math.round(summarize(a).median),
     baselineCpuUsPerRequest: Math.round(summarize(b).median),
-    cpuPerRequestRatio: Math.round(ratio * 100) / 100,
+    cpuPerRequestRatio: round2(ratio),
   };
 }
 

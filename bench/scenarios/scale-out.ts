@@ -22,15 +22,16 @@
  * how much of the machine the other jobs on it left: below 2, they took the rest.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHAIN_FLOW_NAME, CHAIN_INPUT, chainDefinition } from '../flows.js';
+import { CHAIN_FLOW_NAME, chainDefinition } from '../flows.js';
+import { processTree } from '../proc.js';
 import { buildDist, stopper } from '../spawn.js';
 import type { Child } from '../spawn.js';
 import { summarize } from '../stats.js';
-import { HTTP_CONNECTIONS, load } from './http.js';
+import { checkChain, HTTP_CONNECTIONS, load } from './http.js';
 import type { LoadResult } from './http.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.js';
 
@@ -44,47 +45,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Parent pid and user + system CPU time (µs) of a process, from /proc/<pid>/stat (Linux). */
-function procStat(pid: number): { ppid: number; cpuUs: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[1]: ppid; fields[11], fields[12]: utime, stime in clock ticks (USER_HZ, 100 on Linux)
-    return { ppid: Number(fields[1]), cpuUs: (Number(fields[11]) + Number(fields[12])) * 10_000 };
-  } catch {
-    return undefined;
-  }
-}
-
-/** `root` and all its descendants (the cluster's primary and its workers), from /proc. */
-function processTree(root: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return [root];
-  }
-  const children = new Map<number, number[]>();
-  for (const e of entries) {
-    const s = procStat(Number(e));
-    if (s) children.set(s.ppid, [...(children.get(s.ppid) ?? []), Number(e)]);
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
-  return tree;
-}
-
-/** Total CPU time (µs) of `pids`; undefined when one cannot be read (gone, or no /proc). */
-function cpuOf(pids: number[]): number | undefined {
-  let total = 0;
-  for (const pid of pids) {
-    const s = procStat(pid);
-    if (!s) return undefined;
-    total += s.cpuUs;
-  }
-  return total;
 }
 
 interface Server extends Child {
@@ -124,20 +84,8 @@ async function serveWorkers(workers: number, flowsDir: string, dataDir: string, 
   return { ready: { port, logLevel: 'warn' } as Child['ready'], process: child, stop, workers, pids };
 }
 
-/** One request must run the chain before the servers are loaded. */
-async function checkAnswer(server: Server): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${server.ready.port as number}/StartSyncExecution`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ FlowName: CHAIN_FLOW_NAME, Input: JSON.stringify(CHAIN_INPUT) }),
-  });
-  const body = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 200 || body['Status'] !== 'Succeeded') throw new Error(`--workers ${server.workers} did not run the chain: ${res.status} ${JSON.stringify(body)}`);
-}
-
+/** A load of one server; its `cpuUsPerRequest` covers all the server's processes (c). */
 interface Run extends LoadResult {
-  /** CPU µs per 2xx response of all the server's processes (c). */
-  serverUs?: number;
   /** CPU µs per 2xx response of this process, where autocannon runs (k). */
   generatorUs: number;
   /** Cores busy on average during the run: server processes, and server + generator. */
@@ -145,22 +93,19 @@ interface Run extends LoadResult {
   totalCores?: number;
 }
 
-/** {@link load}, with the CPU time of the server's processes and of the load generator. */
+/** {@link load} of all the server's processes, with the CPU time of the load generator. */
 async function measure(server: Server, ms: number): Promise<Run> {
-  const serverBefore = cpuOf(server.pids);
   const genBefore = process.cpuUsage();
   const wallBefore = performance.now();
-  const r = await load(server, ms);
+  const r = await load(server, ms, { pids: server.pids });
   const wallUs = (performance.now() - wallBefore) * 1000;
   const gen = process.cpuUsage(genBefore);
-  const serverAfter = cpuOf(server.pids);
   const generatorCpu = gen.user + gen.system;
-  const serverCpu = serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : undefined;
-  const n = Math.max(1, r.requests);
+  const serverCpu = r.serverCpuUs;
   return {
     ...r,
-    generatorUs: generatorCpu / n,
-    ...(serverCpu !== undefined ? { serverUs: serverCpu / n, serverCores: serverCpu / wallUs, totalCores: (serverCpu + generatorCpu) / wallUs } : {}),
+    generatorUs: generatorCpu / Math.max(1, r.requests),
+    ...(serverCpu !== undefined ? { serverCores: serverCpu / wallUs, totalCores: (serverCpu + generatorCpu) / wallUs } : {}),
   };
 }
 
@@ -197,8 +142,8 @@ export const scaleOut: Scenario = {
       two = await serveWorkers(2, dir, join(dir, 'data2'), options.code);
       one = await serveWorkers(1, dir, join(dir, 'data1'), options.code);
       options.log(`  servers run flowrun's code from ${codeText}; --workers 2: pids ${two.pids.join(', ')} (primary first); --workers 1: pid ${one.pids.join(', ')}; ${cores} CPUs`);
-      await checkAnswer(two);
-      await checkAnswer(one);
+      await checkChain(two.ready.port as number, '--workers 2');
+      await checkChain(one.ready.port as number, '--workers 1');
       const warmMs = Math.min(2000, options.ms);
       await load(two, warmMs);
       await load(one, warmMs);
@@ -214,10 +159,10 @@ export const scaleOut: Scenario = {
         }
         const x = a[t] as Run;
         const y = b[t] as Run;
-        const cap = x.serverUs !== undefined ? ceiling(x.serverUs, x.generatorUs, cores) : undefined;
+        const cap = x.cpuUsPerRequest !== undefined ? ceiling(x.cpuUsPerRequest, x.generatorUs, cores) : undefined;
         options.log(
-          `  trial ${t + 1}: --workers 2 ${Math.round(x.requestsPerSecond)} req/s, c ${Math.round(x.serverUs ?? 0)} µs + k ${Math.round(x.generatorUs)} µs CPU/req, ${(x.totalCores ?? 0).toFixed(2)} cores busy; ` +
-            `--workers 1 ${Math.round(y.requestsPerSecond)} req/s, c ${Math.round(y.serverUs ?? 0)} µs + k ${Math.round(y.generatorUs)} µs CPU/req, server ${(y.serverCores ?? 0).toFixed(2)} cores; ` +
+          `  trial ${t + 1}: --workers 2 ${Math.round(x.requestsPerSecond)} req/s, c ${Math.round(x.cpuUsPerRequest ?? 0)} µs + k ${Math.round(x.generatorUs)} µs CPU/req, ${(x.totalCores ?? 0).toFixed(2)} cores busy; ` +
+            `--workers 1 ${Math.round(y.requestsPerSecond)} req/s, c ${Math.round(y.cpuUsPerRequest ?? 0)} µs + k ${Math.round(y.generatorUs)} µs CPU/req, server ${(y.serverCores ?? 0).toFixed(2)} cores; ` +
             `ratio ${(x.requestsPerSecond / y.requestsPerSecond).toFixed(2)}x` +
             (cap !== undefined ? ` (ceiling 2c/(c+k) ${cap.toFixed(2)}x)` : ''),
         );
@@ -225,12 +170,12 @@ export const scaleOut: Scenario = {
       const failures = [...a, ...b].reduce((n, r) => n + r.failures, 0);
       if (failures > 0) throw new Error(`${failures} requests failed: the figures are not valid`);
       const cpu: Record<string, string> = {};
-      if ([...a, ...b].every((r) => r.serverUs !== undefined)) {
-        const c = a.map((r) => r.serverUs as number);
+      if ([...a, ...b].every((r) => r.cpuUsPerRequest !== undefined)) {
+        const c = a.map((r) => r.cpuUsPerRequest as number);
         cpu['serverCpuUsPerRequest2'] = perTrial(c, 0);
         cpu['generatorCpuUsPerRequest2'] = perTrial(a.map((r) => r.generatorUs), 0);
         cpu['ceiling'] = perTrial(a.map((r, i) => ceiling(c[i] as number, r.generatorUs, cores)), 2);
-        cpu['serverCpuUsPerRequest1'] = perTrial(b.map((r) => r.serverUs as number), 0);
+        cpu['serverCpuUsPerRequest1'] = perTrial(b.map((r) => r.cpuUsPerRequest as number), 0);
         cpu['coresBusy2'] = perTrial(a.map((r) => r.totalCores as number), 2);
         cpu['serverCores1'] = perTrial(b.map((r) => r.serverCores as number), 2);
       }

@@ -10,8 +10,8 @@ export interface ScenarioOptions {
   /** When set, the servers of the http-sync scenario run with `--cpu-prof` writing here. */
   cpuProfDir?: string;
   /**
-   * Where the http-sync servers load flowrun's code from: `dist` (built first with `npm run
-   * build`) or `src` (the TypeScript sources through tsx). Both servers alike.
+   * Where the http-sync and scale-out servers load flowrun's code from: `dist` (built first with
+   * `npm run build`) or `src` (the TypeScript sources through tsx). Both servers alike.
    */
   code: 'dist' | 'src';
   /** Progress messages (stderr). */

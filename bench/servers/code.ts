@@ -2,7 +2,8 @@
  * Where the benchmark servers load flowrun's code from: `dist` (the compiled JavaScript of
  * `npm run build`, what `flowrun serve` runs when installed) or `src` (the TypeScript sources,
  * through the tsx loader every benchmark child is started with). Both HTTP servers load it the
- * same way, chosen by `--code dist|src` or BENCH_CODE (default `src`).
+ * same way, chosen by `--code dist|src` or BENCH_CODE (default `src` for a server started by
+ * hand); `npm run bench` sets BENCH_CODE to `dist`, or to `src` with `--source`.
  */
 import { option } from './announce.js';
 
